@@ -1,0 +1,49 @@
+# drbd-reactor (Bun). Every target installs what it needs when it is missing.
+BUN_VERSION := 1.4.5
+BUN ?= $(shell command -v bun 2>/dev/null)
+ifeq ($(BUN),)
+BUN := bun
+endif
+SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null || echo 0)
+export SOURCE_DATE_EPOCH
+
+BINARY := dist/drbd-reactor
+SOURCES := $(shell find src plugins -name '*.ts' -o -name '*.json' 2>/dev/null) package.json
+STAMP := node_modules/.install-stamp
+
+.PHONY: all build test check demo bench clean tools
+
+all: build
+
+# bun through npm (its postinstall fetches the runtime from the npm registry).
+tools:
+	@command -v bun >/dev/null 2>&1 || { echo "installing bun $(BUN_VERSION) with npm"; npm install -g --allow-scripts=bun bun@$(BUN_VERSION) >/dev/null 2>&1 || npm install -g bun@$(BUN_VERSION); }
+
+$(STAMP): package.json bun.lock | tools
+	$(BUN) install --frozen-lockfile
+	@touch $@
+
+build: $(BINARY)
+
+$(BINARY): $(STAMP) $(SOURCES)
+	@mkdir -p dist
+	$(BUN) build src/main.ts --compile --production --bytecode --format=esm --sourcemap \
+	  --no-compile-autoload-dotenv --no-compile-autoload-bunfig \
+	  --outfile $(BINARY)
+	@rm -f $(BINARY).map
+
+check: $(STAMP)
+	$(BUN) check
+
+# Type check, then every test (unit, simulator, integration against the compiled binary).
+test: $(BINARY) check
+	$(BUN) test
+
+demo: $(BINARY)
+	$(BUN) test/sim/demo.ts
+
+bench: $(BINARY)
+	$(BUN) test/bench/run.ts
+
+clean:
+	rm -rf dist build node_modules/.install-stamp

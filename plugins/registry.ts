@@ -1,0 +1,13 @@
+/**
+ * Every plugin kind this build can run, by explicit static import: no
+ * side-effect registration, so `bun build --compile` bundles exactly these.
+ *
+ * @module
+ */
+import type { PluginFactory, PluginKind } from "./plugin.ts";
+import { debuggerPlugin } from "./debugger/index.ts";
+
+/** Implemented plugin kinds. Kinds absent here are known upstream but not implemented yet. */
+export const PLUGIN_FACTORIES: ReadonlyMap<PluginKind, PluginFactory<any>> = new Map<PluginKind, PluginFactory<any>>([
+  ["debugger", debuggerPlugin],
+]);
