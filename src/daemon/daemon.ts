@@ -20,7 +20,7 @@ import { ConfigError, type DaemonConfig } from "../config/types.ts";
 import { Events2Source } from "../core/event-source.ts";
 import { describe } from "../core/plugin-host.ts";
 import { Reactor } from "../core/reactor.ts";
-import { FdSink, LogHub, type Logger, openSinks } from "../log/logger.ts";
+import { FdSink, isJournalStream, LogHub, type Logger, openSinks } from "../log/logger.ts";
 import { monotonicUsec, Notifier } from "../systemd/notify.ts";
 import { VERSION } from "../version.ts";
 import { DAEMON_USAGE, parseDaemonArgs } from "./cli.ts";
@@ -50,7 +50,7 @@ export async function runDaemon(args: readonly string[]): Promise<number> {
     return 1;
   }
 
-  const hub = new LogHub([new FdSink("info", 2, { priorityPrefix: Boolean(process.env.JOURNAL_STREAM) })]);
+  const hub = new LogHub([new FdSink("info", 2, { priorityPrefix: isJournalStream(process.env, 2) })]);
   const log = hub.logger("core");
   let loaded;
   try {
