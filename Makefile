@@ -37,7 +37,8 @@ check: $(STAMP)
 
 # Type check, then every test (unit, simulator, integration against the compiled binary).
 test: $(BINARY) check
-	$(BUN) test
+	@mkdir -p build
+	$(BUN) test --reporter=junit --reporter-outfile=build/junit.xml
 
 demo: $(BINARY)
 	$(BUN) test/sim/demo.ts
