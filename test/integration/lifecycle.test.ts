@@ -59,8 +59,8 @@ describe("SIGHUP", () => {
     const reloading = await d.waitForNotify("RELOADING=1", { from: notified });
     expect(d.notifications[reloading]).toMatch(/MONOTONIC_USEC=\d+/);
     await d.waitForNotify("READY=1", { from: reloading + 1 });
-    // Only the new instance gets the replay: resource defaults, connections, device,
-    // peer devices (replayed here, unlike upstream), then the real resource state.
+    // Only the new instance gets the replay: resource defaults, devices, each connection
+    // followed by its peer devices (replayed here, unlike upstream), then the real resource state.
     const after = d.lines.slice(mark).filter((l) => l.startsWith("DEBUG [debugger] "));
     expect(after.map((l) => JSON.parse(l.slice(17)).type)).toEqual([
       "Resource",
