@@ -1,0 +1,512 @@
+/**
+ * `make bench`: throughput, memory and startup of the daemon on a large,
+ * deterministic events2 stream (1000 resources × 2 peers, 200k change
+ * lines). Reports; does not assert. Exits non-zero only when a measurement
+ * could not be taken.
+ *
+ * Usage: bun test/bench/run.ts [--profile] [--runs N] [--keep]
+ *   --profile  also run `bun --cpu-prof src/main.ts` on the same stream and
+ *              print where the time goes
+ *   --runs N   end-to-end runs (default 3; median reported)
+ *   --keep     keep the temp dir (streams, config, profiles)
+ *
+ * Measurements:
+ *   (a) end-to-end lines/s through dist/drbd-reactor ([[debugger]], log level info)
+ *   (b) lines/s of parseLine + ResourceStore in-process (and Reactor.feedLine with a debugger plugin)
+ *   (c) idle RSS with the 1000 resources loaded
+ *   (d) peak RSS (VmHWM) after the burst
+ *   (e) exec → READY=1 (median of 7)
+ *   (f) the same stream through `cat | cat >/dev/null` and through a bare Bun line reader
+ *
+ * Results: a table on stdout, JSON in build/bench/result.json.
+ *
+ * @module
+ */
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { cpus, loadavg, tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { PLUGIN_FACTORIES } from "../../plugins/registry.ts";
+import type { PluginInstance } from "../../src/config/types.ts";
+import { parseLine } from "../../src/core/events2.ts";
+import { Reactor } from "../../src/core/reactor.ts";
+import { ResourceStore } from "../../src/core/state.ts";
+import type { PluginUpdate } from "../../src/core/updates.ts";
+import { LogHub } from "../../src/log/logger.ts";
+import { type BenchEnv, type DaemonCommand, killEverything, prepareEnv, readMemory, startDaemon } from "./harness.ts";
+import { summarizeProfile, type ProfileSummary } from "./profile.ts";
+import { type StreamOptions, type StreamStats, writeStream } from "./stream.ts";
+
+const ROOT = resolve(import.meta.dir, "../..");
+const BINARY = join(ROOT, "dist/drbd-reactor");
+const RESULT_FILE = join(ROOT, "build/bench/result.json");
+
+/** The last line of every stream: rejected (unknown verb) and logged at WARN, the first rejection of the run. */
+const SENTINEL = "bench-end";
+const SENTINEL_LOG = `rejected events2 line "${SENTINEL}"`;
+const TIMEOUT_MS = 120_000;
+const READY_RUNS = 7;
+const IDLE_SETTLE_MS = 3000;
+
+const TARGETS = {
+  e2eLinesPerSec: 400_000,
+  idleRssMiB: 40,
+  peakRssMiB: 80,
+  readyMs: 100,
+};
+
+const FULL: StreamOptions = {
+  seed: 20240611,
+  resources: 1000,
+  peers: 2,
+  changeLines: 200_000,
+  statsShare: 0.8,
+  sentinel: SENTINEL,
+};
+const DUMP_ONLY: StreamOptions = { ...FULL, changeLines: 0 };
+/** No resources at all: the runtime's own footprint, for comparison with (c). */
+const EMPTY: StreamOptions = { ...FULL, resources: 0, changeLines: 0 };
+
+// ---------------------------------------------------------------------------
+
+const args = process.argv.slice(2);
+const wantProfile = args.includes("--profile");
+const keep = args.includes("--keep");
+const runsArg = args.indexOf("--runs");
+const E2E_RUNS = runsArg >= 0 ? Math.max(1, Number(args[runsArg + 1]) || 3) : 3;
+
+const failures: string[] = [];
+const median = (xs: readonly number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+};
+const round = (x: number, digits = 1): number => Math.round(x * 10 ** digits) / 10 ** digits;
+const mib = (kib: number): number => round(kib / 1024, 1);
+const perSec = (lines: number, ms: number): number => Math.round((lines * 1000) / ms);
+
+/** Run one measurement; a failure is recorded (and makes the exit code 1) instead of ending the run. */
+async function measure<T>(name: string, fn: () => Promise<T> | T): Promise<T | null> {
+  process.stderr.write(`bench: ${name} …\n`);
+  try {
+    return await fn();
+  } catch (e) {
+    const message = e instanceof Error ? e.message : String(e);
+    failures.push(`${name}: ${message}`);
+    process.stderr.write(`bench: ${name} FAILED: ${message}\n`);
+    return null;
+  }
+}
+
+// --- (f) physical references -------------------------------------------------
+
+interface Reference {
+  readonly catLinesPerSec: number;
+  readonly catMs: number;
+  readonly bunReaderLinesPerSec: number;
+  readonly bunReaderMs: number;
+  /** Lines/s of the reader from its first chunk to EOF (its own startup excluded). */
+  readonly bunReaderSteadyLinesPerSec: number;
+}
+
+async function timedShell(script: string, argv: readonly string[]): Promise<{ ms: number; stdout: string }> {
+  const t0 = performance.now();
+  const proc = Bun.spawn(["sh", "-c", script, "sh", ...argv], { stdin: "ignore", stdout: "pipe", stderr: "pipe" });
+  const killer = setTimeout(() => proc.kill("SIGKILL"), TIMEOUT_MS);
+  const [stdout, stderr, code] = await Promise.all([
+    new Response(proc.stdout).text(),
+    new Response(proc.stderr).text(),
+    proc.exited,
+  ]);
+  const ms = performance.now() - t0;
+  clearTimeout(killer);
+  if (code !== 0) throw new Error(`sh -c ${JSON.stringify(script)} exited with ${code}: ${stderr.trim()}`);
+  return { ms, stdout };
+}
+
+async function measureReferences(stream: string, stats: StreamStats): Promise<Reference> {
+  const cat: number[] = [];
+  const reader: number[] = [];
+  const steady: number[] = [];
+  const readerScript = join(import.meta.dir, "line-reader.ts");
+  for (let i = 0; i < 3; i++) {
+    cat.push((await timedShell('cat "$1" | cat >/dev/null', [stream])).ms);
+    const r = await timedShell('cat "$1" | "$2" "$3"', [stream, process.execPath, readerScript]);
+    const out = JSON.parse(r.stdout) as { lines: number; firstChunkMs: number; endMs: number };
+    if (out.lines !== stats.totalLines) throw new Error(`line reader counted ${out.lines} lines, expected ${stats.totalLines}`);
+    reader.push(r.ms);
+    steady.push(out.endMs - out.firstChunkMs);
+  }
+  return {
+    catMs: round(median(cat)),
+    catLinesPerSec: perSec(stats.totalLines, median(cat)),
+    bunReaderMs: round(median(reader)),
+    bunReaderLinesPerSec: perSec(stats.totalLines, median(reader)),
+    bunReaderSteadyLinesPerSec: perSec(stats.totalLines, median(steady)),
+  };
+}
+
+// --- (e) + (c) startup and idle memory -----------------------------------------
+
+interface Startup {
+  readonly readyMs: readonly number[];
+  readonly readyMedianMs: number;
+  /** exec → initial dump (1000 resources) consumed. */
+  readonly dumpAppliedMedianMs: number;
+}
+
+const binaryCommand: DaemonCommand = { argv: [BINARY] };
+
+async function stopChecked(run: { stop(): Promise<{ exitCode: number | null; signal: string | null }>; stderr(): string }) {
+  const end = await run.stop();
+  if (end.exitCode !== 0) {
+    process.stderr.write(`bench: daemon ended with ${end.exitCode ?? end.signal}; stderr:\n${run.stderr().slice(-2000)}\n`);
+  }
+  return end;
+}
+
+async function measureStartup(env: BenchEnv, stream: string): Promise<Startup> {
+  const ready: number[] = [];
+  const dump: number[] = [];
+  for (let i = 0; i < READY_RUNS; i++) {
+    const run = startDaemon(env, binaryCommand, stream, SENTINEL_LOG, TIMEOUT_MS);
+    try {
+      ready.push(await run.ready);
+      dump.push(await run.sentinel);
+    } catch (e) {
+      throw new Error(`${(e as Error).message}; stderr: ${run.stderr().slice(-1000)}`);
+    } finally {
+      await stopChecked(run);
+    }
+  }
+  return { readyMs: ready.map((x) => round(x)), readyMedianMs: round(median(ready)), dumpAppliedMedianMs: round(median(dump)) };
+}
+
+interface Idle {
+  /** VmRSS samples (MiB) every 500 ms after the dump was consumed; their median is reported. */
+  readonly samplesMiB: readonly number[];
+  readonly idleRssMiB: number;
+  readonly hwmMiB: number;
+}
+
+async function measureIdle(env: BenchEnv, stream: string): Promise<Idle> {
+  const run = startDaemon(env, binaryCommand, stream, SENTINEL_LOG, TIMEOUT_MS);
+  try {
+    await run.ready;
+    await run.sentinel;
+    const samples: number[] = [];
+    let last = null;
+    for (let t = 0; t < IDLE_SETTLE_MS; t += 500) {
+      await Bun.sleep(500);
+      last = readMemory(run.pid);
+      if (!last) throw new Error("daemon vanished while idle");
+      samples.push(mib(last.vmRss));
+    }
+    return { samplesMiB: samples, idleRssMiB: round(median(samples)), hwmMiB: mib(last!.vmHwm) };
+  } catch (e) {
+    throw new Error(`${(e as Error).message}; stderr: ${run.stderr().slice(-1000)}`);
+  } finally {
+    await stopChecked(run);
+  }
+}
+
+// --- (a) + (d) end to end --------------------------------------------------------
+
+interface EndToEndRun {
+  readonly readyMs: number;
+  readonly consumedMs: number;
+  readonly linesPerSecFromReady: number;
+  readonly linesPerSecFromExec: number;
+  readonly rssAfterMiB: number;
+  readonly peakRssMiB: number;
+}
+
+interface EndToEnd {
+  readonly runs: readonly EndToEndRun[];
+  readonly linesPerSecFromReady: number;
+  readonly linesPerSecFromExec: number;
+  readonly peakRssMiB: number;
+}
+
+async function endToEndOnce(env: BenchEnv, cmd: DaemonCommand, stream: string, stats: StreamStats): Promise<EndToEndRun> {
+  const run = startDaemon(env, cmd, stream, SENTINEL_LOG, TIMEOUT_MS);
+  try {
+    const readyMs = await run.ready;
+    const consumedMs = await run.sentinel;
+    const mem = readMemory(run.pid);
+    if (!mem) throw new Error("daemon vanished before its memory could be read");
+    return {
+      readyMs: round(readyMs),
+      consumedMs: round(consumedMs),
+      linesPerSecFromReady: perSec(stats.totalLines, consumedMs - readyMs),
+      linesPerSecFromExec: perSec(stats.totalLines, consumedMs),
+      rssAfterMiB: mib(mem.vmRss),
+      peakRssMiB: mib(mem.vmHwm),
+    };
+  } catch (e) {
+    throw new Error(`${(e as Error).message}; stderr: ${run.stderr().slice(-1000)}`);
+  } finally {
+    await stopChecked(run);
+  }
+}
+
+async function measureEndToEnd(env: BenchEnv, stream: string, stats: StreamStats): Promise<EndToEnd> {
+  const runs: EndToEndRun[] = [];
+  for (let i = 0; i < E2E_RUNS; i++) runs.push(await endToEndOnce(env, binaryCommand, stream, stats));
+  return {
+    runs,
+    linesPerSecFromReady: Math.round(median(runs.map((r) => r.linesPerSecFromReady))),
+    linesPerSecFromExec: Math.round(median(runs.map((r) => r.linesPerSecFromExec))),
+    peakRssMiB: round(median(runs.map((r) => r.peakRssMiB))),
+  };
+}
+
+// --- (b) in-process ------------------------------------------------------------
+
+interface InProcess {
+  readonly parseOnlyLinesPerSec: number;
+  readonly parseStoreLinesPerSec: number;
+  readonly parseStoreFirstPassLinesPerSec: number;
+  readonly reactorDebuggerLinesPerSec: number;
+  readonly updates: number;
+}
+
+function readLines(stream: string): string[] {
+  const lines = readFileSync(stream, "utf8").split("\n");
+  if (lines.at(-1) === "") lines.pop();
+  return lines;
+}
+
+async function measureInProcess(stream: string, stats: StreamStats): Promise<InProcess> {
+  const lines = readLines(stream);
+  if (lines.length !== stats.totalLines) throw new Error(`stream has ${lines.length} lines, expected ${stats.totalLines}`);
+  const last = parseLine(lines.at(-1)!);
+  if (last.kind !== "error" || last.reason !== "unknown-verb") throw new Error("the sentinel line is not rejected as unknown verb");
+
+  const parseOnly: number[] = [];
+  const parseStore: number[] = [];
+  let updates = 0;
+  for (let rep = 0; rep < 3; rep++) {
+    // Parser + store first, so its first pass runs with a cold JIT.
+    const store = new ResourceStore();
+    let u = 0;
+    const emit = (_: PluginUpdate): void => {
+      u++;
+    };
+    let rejected = 0;
+    let t = performance.now();
+    for (let i = 0; i < lines.length; i++) {
+      const e = parseLine(lines[i]!);
+      if (e.kind !== "error") store.apply(e, emit);
+      else if (i < lines.length - 1) rejected++;
+    }
+    parseStore.push(performance.now() - t);
+    // The sentinel must be the first rejected line, or the daemon logs another rejection first.
+    if (rejected > 0) throw new Error(`${rejected} line(s) before the sentinel are rejected: the stream is invalid`);
+    if (store.size !== FULL.resources) throw new Error(`store holds ${store.size} resources, expected ${FULL.resources}`);
+    updates = u;
+
+    t = performance.now();
+    let n = 0;
+    for (let i = 0; i < lines.length; i++) if (parseLine(lines[i]!).kind !== "error") n++;
+    parseOnly.push(performance.now() - t);
+    if (n !== lines.length - 1) throw new Error("parse-only pass disagrees");
+  }
+
+  // Reactor.feedLine with a running debugger plugin (info level: one level check per update).
+  const reactorRuns: number[] = [];
+  for (let rep = 0; rep < 3; rep++) {
+    const hub = new LogHub([]);
+    const reactor = new Reactor({ log: hub.logger("core"), factories: PLUGIN_FACTORIES });
+    const instance: PluginInstance = { kind: "debugger", config: {}, source: "bench", index: 0, identity: "bench-debugger" };
+    await reactor.applyPlugins([instance]);
+    const t = performance.now();
+    for (let i = 0; i < lines.length; i++) reactor.feedLine(lines[i]!);
+    reactorRuns.push(performance.now() - t);
+    await reactor.stopAll();
+    if (reactor.counters.lines !== lines.length) throw new Error("reactor line count disagrees");
+  }
+  return {
+    parseOnlyLinesPerSec: perSec(lines.length, median(parseOnly)),
+    parseStoreLinesPerSec: perSec(lines.length, median(parseStore)),
+    parseStoreFirstPassLinesPerSec: perSec(lines.length, parseStore[0]!),
+    reactorDebuggerLinesPerSec: perSec(lines.length, median(reactorRuns)),
+    updates,
+  };
+}
+
+// --- profile -------------------------------------------------------------------
+
+interface ProfileResult {
+  readonly run: EndToEndRun;
+  readonly file: string;
+  readonly summary: ProfileSummary;
+}
+
+async function profileSource(env: BenchEnv, stream: string, stats: StreamStats): Promise<ProfileResult> {
+  const dir = join(env.dir, "profile");
+  mkdirSync(dir, { recursive: true });
+  const cmd: DaemonCommand = {
+    argv: [process.execPath, "--cpu-prof", `--cpu-prof-dir=${dir}`, "--cpu-prof-interval=250", "src/main.ts"],
+    cwd: ROOT,
+  };
+  const run = await endToEndOnce(env, cmd, stream, stats);
+  const files = readdirSync(dir).filter((f) => f.endsWith(".cpuprofile"));
+  if (files.length === 0) throw new Error(`bun --cpu-prof wrote no profile into ${dir}`);
+  const file = join(dir, files[0]!);
+  // Only the burst: from the first to the last sample inside the event source's read loop.
+  return { run, file, summary: summarizeProfile(file, ROOT, 20, "#readLines") };
+}
+
+// --- report ----------------------------------------------------------------------
+
+function fmtRate(x: number | undefined): string {
+  return x === undefined ? "n/a" : `${Math.round(x / 1000).toLocaleString("en-US")}k lines/s`;
+}
+
+function row(metric: string, value: string, target: string, ok: boolean | null): string[] {
+  return [metric, value, target, ok === null ? "" : ok ? "ok" : "MISS"];
+}
+
+function printTable(rows: readonly string[][]): void {
+  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
+  const line = (r: readonly string[]): string => r.map((cell, c) => cell.padEnd(widths[c]!)).join("  ").trimEnd();
+  console.log(line(rows[0]!));
+  console.log(widths.map((w) => "-".repeat(w)).join("  "));
+  for (const r of rows.slice(1)) console.log(line(r));
+}
+
+// --- main ------------------------------------------------------------------------
+
+async function main(): Promise<number> {
+  if (!existsSync(BINARY)) {
+    process.stderr.write(`bench: ${BINARY} missing; run make build (or make bench)\n`);
+    return 1;
+  }
+  const loadAtStart = loadavg();
+  const dir = mkdtempSync(join(tmpdir(), "drbd-reactor-bench-"));
+  const env = prepareEnv(dir);
+  const cleanup = (): void => {
+    killEverything(env);
+    if (!keep) rmSync(dir, { recursive: true, force: true });
+  };
+  const onSignal = (): void => {
+    cleanup();
+    process.exit(130);
+  };
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+  try {
+    const fullStream = join(dir, "events2-full.txt");
+    const dumpStream = join(dir, "events2-dump.txt");
+    let t = performance.now();
+    const full = writeStream(fullStream, FULL);
+    writeStream(dumpStream, DUMP_ONLY);
+    const emptyStream = join(dir, "events2-empty.txt");
+    writeStream(emptyStream, EMPTY);
+    process.stderr.write(
+      `bench: stream: ${full.totalLines} lines (${full.dumpLines} dump, ${full.statsLines} statistics, ${full.stateLines} state), ` +
+        `${mib(full.bytes / 1024)} MiB, generated in ${Math.round(performance.now() - t)} ms in ${dir}\n`,
+    );
+
+    const reference = await measure("(f) cat / bare Bun line reader", () => measureReferences(fullStream, full));
+    const startup = await measure(`(e) exec → READY, ${READY_RUNS} runs`, () => measureStartup(env, dumpStream));
+    const idle = await measure("(c) idle RSS with 1000 resources", () => measureIdle(env, dumpStream));
+    const idleEmpty = await measure("(c) idle RSS without resources", () => measureIdle(env, emptyStream));
+    const e2e = await measure(`(a)+(d) end to end, ${E2E_RUNS} runs`, () => measureEndToEnd(env, fullStream, full));
+    const inProcess = await measure("(b) parser + store in-process", () => measureInProcess(fullStream, full));
+    const profile = wantProfile ? await measure("profile of bun src/main.ts", () => profileSource(env, fullStream, full)) : null;
+
+    const rows: string[][] = [["measurement", "value", "target", ""]];
+    rows.push(
+      row(
+        "(a) end to end, READY → consumed",
+        e2e ? fmtRate(e2e.linesPerSecFromReady) : "FAILED",
+        "≥ 400k lines/s",
+        e2e ? e2e.linesPerSecFromReady >= TARGETS.e2eLinesPerSec : false,
+      ),
+    );
+    rows.push(row("(a) end to end, exec → consumed", e2e ? fmtRate(e2e.linesPerSecFromExec) : "FAILED", "", null));
+    rows.push(row("(b) parseLine + ResourceStore", inProcess ? fmtRate(inProcess.parseStoreLinesPerSec) : "FAILED", "", null));
+    if (inProcess) {
+      rows.push(row("(b) … first pass (cold JIT)", fmtRate(inProcess.parseStoreFirstPassLinesPerSec), "", null));
+      rows.push(row("(b) parseLine only (warm)", fmtRate(inProcess.parseOnlyLinesPerSec), "", null));
+      rows.push(row("(b) Reactor.feedLine + debugger", fmtRate(inProcess.reactorDebuggerLinesPerSec), "", null));
+    }
+    rows.push(
+      row("(c) idle RSS, 1000 resources", idle ? `${idle.idleRssMiB} MiB` : "FAILED", "≤ 40 MiB", idle ? idle.idleRssMiB <= TARGETS.idleRssMiB : false),
+    );
+    rows.push(row("(c) … idle RSS, 0 resources (runtime baseline)", idleEmpty ? `${idleEmpty.idleRssMiB} MiB` : "FAILED", "", null));
+    rows.push(
+      row("(d) peak RSS (VmHWM) after burst", e2e ? `${e2e.peakRssMiB} MiB` : "FAILED", "≤ 80 MiB", e2e ? e2e.peakRssMiB <= TARGETS.peakRssMiB : false),
+    );
+    rows.push(
+      row(
+        `(e) exec → READY=1 (median of ${READY_RUNS})`,
+        startup ? `${startup.readyMedianMs} ms` : "FAILED",
+        "≤ 100 ms",
+        startup ? startup.readyMedianMs <= TARGETS.readyMs : false,
+      ),
+    );
+    if (startup) rows.push(row("(e) exec → 1000-resource dump consumed", `${startup.dumpAppliedMedianMs} ms`, "", null));
+    rows.push(row("(f) cat | cat >/dev/null", reference ? fmtRate(reference.catLinesPerSec) : "FAILED", "", null));
+    rows.push(row("(f) cat | bare Bun line reader (exec)", reference ? fmtRate(reference.bunReaderLinesPerSec) : "FAILED", "", null));
+    if (reference) rows.push(row("(f) … reader, first chunk → EOF", fmtRate(reference.bunReaderSteadyLinesPerSec), "", null));
+    if (profile) rows.push(row("profiled bun src/main.ts, READY → consumed", fmtRate(profile.run.linesPerSecFromReady), "", null));
+
+    console.log(
+      `\ndrbd-reactor benchmark: ${full.totalLines.toLocaleString("en-US")} lines (${FULL.resources} resources × ${FULL.peers} peers; ` +
+        `${full.statsLines} statistics + ${full.stateLines} state change lines), ${mib(full.bytes / 1024)} MiB, bun ${Bun.version}, ` +
+        `${cpus().length} CPU(s), load average at start ${loadAtStart.map((x) => x.toFixed(2)).join(" ")}\n`,
+    );
+    printTable(rows);
+    if (e2e) {
+      console.log(
+        `\nend-to-end runs: ${e2e.runs.map((r) => `${fmtRate(r.linesPerSecFromReady)} (READY ${r.readyMs} ms, consumed ${r.consumedMs} ms, HWM ${r.peakRssMiB} MiB)`).join("; ")}`,
+      );
+    }
+    if (idle) console.log(`idle RSS samples every 500 ms (1000 resources): ${idle.samplesMiB.join(", ")} MiB`);
+    if (startup) console.log(`exec → READY runs: ${startup.readyMs.join(", ")} ms`);
+    if (e2e && e2e.linesPerSecFromReady < TARGETS.e2eLinesPerSec && !wantProfile) {
+      console.log("end to end is below target: `bun test/bench/run.ts --profile` shows where the time goes");
+    }
+    if (profile) {
+      console.log(
+        `\nprofile of the burst (${profile.file}${keep ? "" : ", removed at exit; --keep keeps it"}): ` +
+          `window ${profile.summary.windowMs} ms, busy ${profile.summary.busyMs} ms (the rest is idle: waiting for input):`,
+      );
+      console.log("  self time:");
+      for (const e of profile.summary.self) console.log(`    ${String(e.percent).padStart(5)} %  ${e.fn}`);
+      console.log("  inclusive time:");
+      for (const e of profile.summary.inclusive) console.log(`    ${String(e.percent).padStart(5)} %  ${e.fn}`);
+    }
+
+    mkdirSync(join(ROOT, "build/bench"), { recursive: true });
+    const result = {
+      date: new Date().toISOString(),
+      bun: Bun.version,
+      cpus: cpus().length,
+      loadAverageAtStart: loadAtStart,
+      stream: { ...FULL, ...full },
+      targets: TARGETS,
+      endToEnd: e2e,
+      inProcess,
+      idle,
+      idleEmpty,
+      startup,
+      reference,
+      profile: profile ? { run: profile.run, summary: profile.summary } : null,
+      failures,
+    };
+    writeFileSync(RESULT_FILE, `${JSON.stringify(result, null, 2)}\n`);
+    console.log(`\nJSON: ${RESULT_FILE}`);
+    if (failures.length > 0) {
+      console.log(`\n${failures.length} measurement(s) could not be taken:\n${failures.map((f) => `  - ${f}`).join("\n")}`);
+      return 1;
+    }
+    return 0;
+  } finally {
+    cleanup();
+  }
+}
+
+process.exit(await main());
