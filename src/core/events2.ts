@@ -33,6 +33,7 @@ import {
   ROLES,
   type ResourceFields,
 } from "../drbd/types.ts";
+import { intern, internSlice } from "./intern.ts";
 
 /** A `call helper` / `response helper` line. */
 export interface HelperCall {
@@ -172,7 +173,7 @@ function parseU64(line: string, s: number, e: number, key: string, st: LineState
     st.fail("bad-integer", `${key}: ${quote(line.substring(s, e))} exceeds the u64 range`);
     return undefined;
   }
-  (st.roundedKeys ??= []).push(`${key}:${line.substring(s, e)}`);
+  (st.roundedKeys ??= []).push(intern(`${key}:${line.substring(s, e)}`));
   return Number(digits);
 }
 
@@ -413,14 +414,14 @@ function applyTokens(line: string, pos: number, fields: Table, slots: unknown[])
     const colon = line.indexOf(":", pos);
     const field = colon < 0 || colon > end ? undefined : lookup(fields, line, pos, colon);
     if (field === undefined) {
-      (st.unknownKeys ??= []).push(line.substring(pos, colon < 0 || colon > end ? end : colon));
+      (st.unknownKeys ??= []).push(internSlice(line, pos, colon < 0 || colon > end ? end : colon));
       pos = end + 1;
       continue;
     }
     const s = colon + 1;
     switch (field.conv) {
       case Conv.Str:
-        slots[field.slot] = line.substring(s, end);
+        slots[field.slot] = internSlice(line, s, end);
         break;
       case Conv.Bool:
         slots[field.slot] = !(sliceEquals(line, s, end, "no") || sliceEquals(line, s, end, "false"));
@@ -438,7 +439,7 @@ function applyTokens(line: string, pos: number, fields: Table, slots: unknown[])
         break;
       }
       case Conv.Backing:
-        slots[field.slot] = sliceEquals(line, s, end, "none") ? null : line.substring(s, end);
+        slots[field.slot] = sliceEquals(line, s, end, "none") ? null : internSlice(line, s, end);
         break;
       case Conv.Progress: {
         // Advisory values: `nan` or garbage become null rather than rejecting the line.

@@ -2,11 +2,14 @@
  * The state of every DRBD resource on this node, built from events2 lines
  * (spec core.md §3).
  *
- * Stored objects are immutable: applying a line builds new objects along the
- * path from the changed object up to its resource and swaps the resource in
- * the map. So "replace, never merge" is literal, and a {@link Resource}
- * reference handed to a plugin is a consistent snapshot for free: no deep copy
- * per update.
+ * Snapshots are exact and cheap at once by copy-on-share: a resource that
+ * has been handed out (in an update, or through {@link ResourceStore.get} /
+ * {@link ResourceStore.resources}) is frozen; the next line that touches it
+ * first makes a private deep copy. A resource nobody holds is changed in
+ * place. So the 80 % of lines that only carry statistics cost a map lookup
+ * and a `set`, while every `Resource` a plugin holds never changes under it.
+ * Devices, peer devices and paths themselves are never mutated: a line
+ * replaces them whole ("replace, never merge").
  *
  * Emit rules (§3.5): a resource line emits when its projection (role,
  * may-promote, promotion-score) changes; a device, connection or peer-device
@@ -57,26 +60,51 @@ export interface ReadonlyResourceStore {
 /** Receives the updates one event produces, in order. */
 export type UpdateSink = (update: PluginUpdate) => void;
 
-const EMPTY_DEVICES: ReadonlyMap<number, Device> = new Map();
-const EMPTY_CONNECTIONS: ReadonlyMap<number, Connection> = new Map();
-const EMPTY_PEER_DEVICES: ReadonlyMap<number, PeerDevice> = new Map();
-const EMPTY_PATHS: ReadonlyMap<string, Path> = new Map();
+/** The store's own, mutable form of a connection (handed out typed as {@link Connection}). */
+interface OwnedConnection {
+  name: string;
+  peerNodeId: number;
+  connName: string;
+  connection: ConnectionFields["connection"];
+  peerRole: ConnectionFields["peerRole"];
+  congested: boolean;
+  apInFlight: number;
+  rsInFlight: number;
+  syncState: string;
+  peerDevices: Map<number, PeerDevice>;
+  paths: Map<string, Path>;
+}
+
+/** The store's own, mutable form of a resource (handed out typed as {@link Resource}). */
+interface OwnedResource {
+  name: string;
+  role: ResourceFields["role"];
+  suspended: boolean;
+  forceIoFailures: boolean;
+  writeOrdering: string;
+  mayPromote: boolean;
+  promotionScore: number;
+  devices: Map<number, Device>;
+  connections: Map<number, OwnedConnection>;
+}
 
 /** An empty resource with defaults (role Unknown …). */
 export function emptyResource(name: string): Resource {
-  return withChildren(
-    {
-      name,
-      role: "Unknown",
-      suspended: false,
-      forceIoFailures: false,
-      writeOrdering: "",
-      mayPromote: false,
-      promotionScore: 0,
-    },
-    EMPTY_DEVICES,
-    EMPTY_CONNECTIONS,
-  );
+  return newResource(name);
+}
+
+function newResource(name: string): OwnedResource {
+  return {
+    name,
+    role: "Unknown",
+    suspended: false,
+    forceIoFailures: false,
+    writeOrdering: "",
+    mayPromote: false,
+    promotionScore: 0,
+    devices: new Map(),
+    connections: new Map(),
+  };
 }
 
 /** A resource from its fields and children (one object shape for all resources). */
@@ -104,6 +132,10 @@ export function connectionWith(
   peerDevices: ReadonlyMap<number, PeerDevice>,
   paths: ReadonlyMap<string, Path>,
 ): Connection {
+  return ownedConnection(c, peerDevices as Map<number, PeerDevice>, paths as Map<string, Path>);
+}
+
+function ownedConnection(c: ConnectionFields, peerDevices: Map<number, PeerDevice>, paths: Map<string, Path>): OwnedConnection {
   return {
     name: c.name,
     peerNodeId: c.peerNodeId,
@@ -120,8 +152,8 @@ export function connectionWith(
 }
 
 /** The connection a peer-device or path line implies before its own connection line arrived. */
-function placeholderConnection(name: string, peerNodeId: number): Connection {
-  return connectionWith(
+function placeholderConnection(name: string, peerNodeId: number): OwnedConnection {
+  return ownedConnection(
     {
       name,
       peerNodeId,
@@ -133,29 +165,45 @@ function placeholderConnection(name: string, peerNodeId: number): Connection {
       rsInFlight: 0,
       syncState: "",
     },
-    EMPTY_PEER_DEVICES,
-    EMPTY_PATHS,
+    new Map(),
+    new Map(),
   );
+}
+
+/** A private copy of `r`: new resource, connection and map objects; the immutable leaves are shared. */
+function deepCopy(r: OwnedResource): OwnedResource {
+  const connections = new Map<number, OwnedConnection>();
+  for (const [id, c] of r.connections) connections.set(id, ownedConnection(c, new Map(c.peerDevices), new Map(c.paths)));
+  return {
+    name: r.name,
+    role: r.role,
+    suspended: r.suspended,
+    forceIoFailures: r.forceIoFailures,
+    writeOrdering: r.writeOrdering,
+    mayPromote: r.mayPromote,
+    promotionScore: r.promotionScore,
+    devices: new Map(r.devices),
+    connections,
+  };
 }
 
 const byNumber = (a: number, b: number): number => a - b;
 const byPathKey = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
-/** `map` with `key` set to `value`, keys kept in ascending order. Small maps: copying is cheap. */
-function sortedWith<K, V>(map: ReadonlyMap<K, V>, key: K, value: V, compare: (a: K, b: K) => number): Map<K, V> {
-  const next = new Map(map);
-  if (map.has(key)) return next.set(key, value);
+/** Set `key` in `map` (owned by the store), keeping keys in ascending order. */
+function setSorted<K, V>(map: Map<K, V>, key: K, value: V, compare: (a: K, b: K) => number): void {
+  if (map.has(key)) {
+    map.set(key, value);
+    return;
+  }
   let last: K | undefined;
   for (const k of map.keys()) last = k;
-  if (last === undefined || compare(last, key) < 0) return next.set(key, value);
-  next.set(key, value);
-  return new Map([...next].sort((a, b) => compare(a[0], b[0])));
-}
-
-function without<K, V>(map: ReadonlyMap<K, V>, key: K): Map<K, V> {
-  const next = new Map(map);
-  next.delete(key);
-  return next;
+  map.set(key, value);
+  if (last === undefined || compare(last, key) < 0) return;
+  // Out-of-order insert (rare: a new volume or peer below an existing one).
+  const entries = [...map].sort((a, b) => compare(a[0], b[0]));
+  map.clear();
+  for (const [k, v] of entries) map.set(k, v);
 }
 
 /** Keys used to find what vanished between two initial dumps. */
@@ -176,7 +224,9 @@ const keyOf = {
  * update. Plugins keep running and see only what really changed.
  */
 export class ResourceStore implements ReadonlyResourceStore {
-  #resources = new Map<string, Resource>();
+  #resources = new Map<string, OwnedResource>();
+  /** Resources handed out since their last copy: the next change must copy first. */
+  #shared = new Set<OwnedResource>();
   #generation = 0;
   #dumpComplete = false;
   /** Objects mentioned by the dump being reconciled; null when not reconciling. */
@@ -192,10 +242,15 @@ export class ResourceStore implements ReadonlyResourceStore {
     return this.#resources.size;
   }
   get(name: string): Resource | undefined {
-    return this.#resources.get(name);
+    const r = this.#resources.get(name);
+    if (r) this.#shared.add(r);
+    return r;
   }
-  resources(): IterableIterator<Resource> {
-    return this.#resources.values();
+  *resources(): IterableIterator<Resource> {
+    for (const r of this.#resources.values()) {
+      this.#shared.add(r);
+      yield r;
+    }
   }
 
   /** A new drbdsetup is about to print its initial dump: start tracking what it mentions. */
@@ -214,7 +269,7 @@ export class ResourceStore implements ReadonlyResourceStore {
     if (!this.#dumpComplete && !("type" in event && event.type === "Exists")) this.#endOfDump(emit);
     switch (event.kind) {
       case "resource":
-        return this.#applyResource(event.type === "Destroy", event.type, event.resource, emit);
+        return this.#applyResource(event.type, event.resource, emit);
       case "device":
         return this.#applyDevice(event.type, event.device, emit);
       case "connection":
@@ -230,9 +285,37 @@ export class ResourceStore implements ReadonlyResourceStore {
     }
   }
 
-  #set(r: Resource): void {
-    this.#resources.set(r.name, r);
-    this.#generation++;
+  /** The stored resource, made private to the store (copied if shared); undefined if unknown. */
+  #owned(name: string): OwnedResource | undefined {
+    const r = this.#resources.get(name);
+    if (r === undefined || !this.#shared.has(r)) return r;
+    this.#shared.delete(r);
+    const copy = deepCopy(r);
+    this.#resources.set(name, copy);
+    return copy;
+  }
+
+  /** Like {@link #owned}, creating an empty resource for lines about sub-objects of an unknown one. */
+  #ownedOrNew(name: string): OwnedResource {
+    let r = this.#owned(name);
+    if (r === undefined) {
+      r = newResource(name);
+      this.#resources.set(name, r);
+    }
+    return r;
+  }
+
+  /** Hand `update` out: its resource, if stored, is shared from now on. */
+  #emit(emit: UpdateSink, update: PluginUpdate): void {
+    const r = update.resource as OwnedResource;
+    // Destroyed or never-stored resources are nobody's to change again: no need to track them.
+    if (this.#resources.get(r.name) === r) this.#shared.add(r);
+    emit(update);
+  }
+
+  /** Number of resources currently frozen by copy-on-share (for tests and diagnostics). */
+  get sharedCount(): number {
+    return this.#shared.size;
   }
 
   #see(key: string): void {
@@ -254,181 +337,197 @@ export class ResourceStore implements ReadonlyResourceStore {
    */
   #destroyUnseen(seen: Set<string>, emit: UpdateSink): void {
     for (const name of [...this.#resources.keys()]) {
-      for (const c of this.#resources.get(name)!.connections.values()) {
-        for (const p of c.paths.values()) {
+      const r = this.#resources.get(name)!;
+      for (const c of [...r.connections.values()]) {
+        for (const p of [...c.paths.values()]) {
           if (!seen.has(keyOf.path(name, c.peerNodeId, pathKey(p.local, p.peer)))) this.#applyPath("Destroy", p);
         }
-        for (const pd of c.peerDevices.values()) {
+        for (const pd of [...c.peerDevices.values()]) {
           if (seen.has(keyOf.peerDevice(name, c.peerNodeId, pd.volume))) continue;
           const gone = { ...pd, replication: "Off", peerDisk: "DUnknown", peerClient: false, resyncSuspended: false } as const;
           this.#applyPeerDevice("Destroy", gone, emit);
         }
-      }
-      for (const c of this.#resources.get(name)!.connections.values()) {
         if (seen.has(keyOf.connection(name, c.peerNodeId))) continue;
         this.#applyConnection("Destroy", { ...c, connection: "StandAlone", peerRole: "Unknown", congested: false }, emit);
       }
-      for (const d of this.#resources.get(name)!.devices.values()) {
+      for (const d of [...r.devices.values()]) {
         if (seen.has(keyOf.device(name, d.volume))) continue;
         this.#applyDevice("Destroy", { ...d, diskState: "DUnknown", client: false, quorum: false, size: 0, open: false }, emit);
       }
       if (!seen.has(keyOf.resource(name))) {
-        const r = this.#resources.get(name)!;
-        this.#applyResource(true, "Destroy", { ...r, role: "Unknown", mayPromote: false, promotionScore: 0 }, emit);
+        this.#applyResource("Destroy", { ...r, role: "Unknown", mayPromote: false, promotionScore: 0 }, emit);
       }
     }
   }
 
-  #applyResource(destroy: boolean, type: EventType, fields: ResourceFields, emit: UpdateSink): void {
-    const stored = this.#resources.get(fields.name);
-    const old = stored ? resourceState(stored) : DEFAULT_RESOURCE_STATE;
+  #applyResource(type: EventType, fields: ResourceFields, emit: UpdateSink): void {
+    const name = fields.name;
     const now = resourceState(fields);
-    if (destroy) {
-      const snapshot = stored ?? emptyResource(fields.name);
+    if (type === "Destroy") {
+      const stored = this.#resources.get(name);
+      const old = stored ? resourceState(stored) : DEFAULT_RESOURCE_STATE;
       if (stored) {
-        this.#resources.delete(fields.name);
+        this.#resources.delete(name);
+        this.#shared.delete(stored);
         this.#generation++;
       }
-      emit({ kind: "resource", event: "Destroy", resourceName: fields.name, old, new: now, resource: snapshot });
+      // The snapshot is the resource as it was; nothing changes it any more.
+      const snapshot = stored ?? newResource(name);
+      this.#emit(emit, { kind: "resource", event: "Destroy", resourceName: name, old, new: now, resource: snapshot });
       return;
     }
-    this.#see(keyOf.resource(fields.name));
-    const next = withChildren(fields, stored?.devices ?? EMPTY_DEVICES, stored?.connections ?? EMPTY_CONNECTIONS);
-    this.#set(next);
-    if (!sameState(old, now)) emit({ kind: "resource", event: type, resourceName: fields.name, old, new: now, resource: next });
-  }
-
-  /** The stored resource, or a new empty one for lines about sub-objects of a resource we have not seen. */
-  #resourceFor(name: string): Resource {
-    return this.#resources.get(name) ?? emptyResource(name);
+    this.#see(keyOf.resource(name));
+    const r = this.#ownedOrNew(name);
+    const old = resourceState(r);
+    r.role = fields.role;
+    r.suspended = fields.suspended;
+    r.forceIoFailures = fields.forceIoFailures;
+    r.writeOrdering = fields.writeOrdering;
+    r.mayPromote = fields.mayPromote;
+    r.promotionScore = fields.promotionScore;
+    this.#generation++;
+    if (!sameState(old, now)) this.#emit(emit, { kind: "resource", event: type, resourceName: name, old, new: now, resource: r });
   }
 
   #applyDevice(type: EventType, device: Device, emit: UpdateSink): void {
-    const stored = this.#resources.get(device.name);
+    const volume = device.volume;
     if (type === "Destroy") {
-      const existing = stored?.devices.get(device.volume);
-      if (!stored || !existing) return;
-      const next = withChildren(stored, without(stored.devices, device.volume), stored.connections);
-      this.#set(next);
-      emit({
-        kind: "device",
-        event: "Destroy",
-        resourceName: device.name,
-        volume: device.volume,
-        old: deviceState(existing),
-        new: deviceState(device),
-        resource: next,
-      });
+      const existing = this.#resources.get(device.name)?.devices.get(volume);
+      if (!existing) return;
+      const r = this.#owned(device.name)!;
+      r.devices.delete(volume);
+      this.#generation++;
+      const update = { kind: "device", event: "Destroy", resourceName: r.name, volume, old: deviceState(existing), new: deviceState(device), resource: r } as const;
+      this.#emit(emit, update);
       return;
     }
-    this.#see(keyOf.device(device.name, device.volume));
-    const r = stored ?? emptyResource(device.name);
-    const existing = r.devices.get(device.volume);
-    const next = withChildren(r, sortedWith(r.devices, device.volume, device, byNumber), r.connections);
-    this.#set(next);
-    const old = existing ? deviceState(existing) : DEFAULT_DEVICE_STATE;
-    const now = deviceState(device);
-    if (!existing || !sameState(old, now)) {
-      emit({ kind: "device", event: type, resourceName: device.name, volume: device.volume, old, new: now, resource: next });
+    this.#see(keyOf.device(device.name, volume));
+    const r = this.#ownedOrNew(device.name);
+    const existing = r.devices.get(volume);
+    setSorted(r.devices, volume, device, byNumber);
+    this.#generation++;
+    if (existing === undefined) {
+      this.#emit(emit, { kind: "device", event: type, resourceName: r.name, volume, old: DEFAULT_DEVICE_STATE, new: deviceState(device), resource: r });
+    } else if (
+      existing.diskState !== device.diskState ||
+      existing.client !== device.client ||
+      existing.quorum !== device.quorum ||
+      existing.size !== device.size ||
+      existing.open !== device.open
+    ) {
+      this.#emit(emit, { kind: "device", event: type, resourceName: r.name, volume, old: deviceState(existing), new: deviceState(device), resource: r });
     }
   }
 
   #applyConnection(type: EventType, conn: ConnectionFields, emit: UpdateSink): void {
-    const stored = this.#resources.get(conn.name);
+    const peer = conn.peerNodeId;
     if (type === "Destroy") {
-      const existing = stored?.connections.get(conn.peerNodeId);
-      if (!stored || !existing) return;
-      const next = withChildren(stored, stored.devices, without(stored.connections, conn.peerNodeId));
-      this.#set(next);
-      emit({
+      const existing = this.#resources.get(conn.name)?.connections.get(peer);
+      if (!existing) return;
+      const r = this.#owned(conn.name)!;
+      // Its peer devices and paths go with it, without updates of their own.
+      r.connections.delete(peer);
+      this.#generation++;
+      const update = {
         kind: "connection",
         event: "Destroy",
-        resourceName: conn.name,
-        peerNodeId: conn.peerNodeId,
+        resourceName: r.name,
+        peerNodeId: peer,
         old: connectionState(existing),
         new: connectionState(conn),
-        resource: next,
-      });
+        resource: r,
+      } as const;
+      this.#emit(emit, update);
       return;
     }
-    this.#see(keyOf.connection(conn.name, conn.peerNodeId));
-    const r = stored ?? emptyResource(conn.name);
-    const existing = r.connections.get(conn.peerNodeId);
-    // A connection line carries no peer devices or paths: keep the stored ones.
-    const stored_ = connectionWith(conn, existing?.peerDevices ?? EMPTY_PEER_DEVICES, existing?.paths ?? EMPTY_PATHS);
-    const next = withChildren(r, r.devices, sortedWith(r.connections, conn.peerNodeId, stored_, byNumber));
-    this.#set(next);
+    this.#see(keyOf.connection(conn.name, peer));
+    const r = this.#ownedOrNew(conn.name);
+    const existing = r.connections.get(peer);
     const old = existing ? connectionState(existing) : DEFAULT_CONNECTION_STATE;
+    if (existing) {
+      // A connection line carries no peer devices or paths: keep the stored ones.
+      existing.connName = conn.connName;
+      existing.connection = conn.connection;
+      existing.peerRole = conn.peerRole;
+      existing.congested = conn.congested;
+      existing.apInFlight = conn.apInFlight;
+      existing.rsInFlight = conn.rsInFlight;
+      existing.syncState = conn.syncState;
+    } else {
+      setSorted(r.connections, peer, ownedConnection(conn, new Map(), new Map()), byNumber);
+    }
+    this.#generation++;
     const now = connectionState(conn);
     if (!existing || !sameState(old, now)) {
-      emit({ kind: "connection", event: type, resourceName: conn.name, peerNodeId: conn.peerNodeId, old, new: now, resource: next });
+      this.#emit(emit, { kind: "connection", event: type, resourceName: r.name, peerNodeId: peer, old, new: now, resource: r });
     }
   }
 
   #applyPeerDevice(type: EventType, pd: PeerDevice, emit: UpdateSink): void {
-    const stored = this.#resources.get(pd.name);
+    const { peerNodeId, volume } = pd;
     if (type === "Destroy") {
-      const conn = stored?.connections.get(pd.peerNodeId);
-      const existing = conn?.peerDevices.get(pd.volume);
-      if (!stored || !conn || !existing) return;
+      const existing = this.#resources.get(pd.name)?.connections.get(peerNodeId)?.peerDevices.get(volume);
+      if (!existing) return;
+      const r = this.#owned(pd.name)!;
       // The connection stays, even when this was its last peer device.
-      const nextConn = connectionWith(conn, without(conn.peerDevices, pd.volume), conn.paths);
-      const next = withChildren(stored, stored.devices, sortedWith(stored.connections, pd.peerNodeId, nextConn, byNumber));
-      this.#set(next);
-      emit({
+      r.connections.get(peerNodeId)!.peerDevices.delete(volume);
+      this.#generation++;
+      const update = {
         kind: "peer-device",
         event: "Destroy",
-        resourceName: pd.name,
-        volume: pd.volume,
-        peerNodeId: pd.peerNodeId,
+        resourceName: r.name,
+        volume,
+        peerNodeId,
         old: peerDeviceState(existing),
         new: peerDeviceState(pd),
-        resource: next,
-      });
+        resource: r,
+      } as const;
+      this.#emit(emit, update);
       return;
     }
-    this.#see(keyOf.peerDevice(pd.name, pd.peerNodeId, pd.volume));
-    const r = stored ?? emptyResource(pd.name);
-    const conn = r.connections.get(pd.peerNodeId) ?? placeholderConnection(pd.name, pd.peerNodeId);
-    const existing = conn.peerDevices.get(pd.volume);
-    const nextConn = connectionWith(conn, sortedWith(conn.peerDevices, pd.volume, pd, byNumber), conn.paths);
-    const next = withChildren(r, r.devices, sortedWith(r.connections, pd.peerNodeId, nextConn, byNumber));
-    this.#set(next);
-    const old = existing ? peerDeviceState(existing) : DEFAULT_PEER_DEVICE_STATE;
-    const now = peerDeviceState(pd);
-    if (!existing || !sameState(old, now)) {
-      emit({
-        kind: "peer-device",
-        event: type,
-        resourceName: pd.name,
-        volume: pd.volume,
-        peerNodeId: pd.peerNodeId,
-        old,
-        new: now,
-        resource: next,
-      });
+    this.#see(keyOf.peerDevice(pd.name, peerNodeId, volume));
+    const r = this.#ownedOrNew(pd.name);
+    let conn = r.connections.get(peerNodeId);
+    if (conn === undefined) {
+      conn = placeholderConnection(r.name, peerNodeId);
+      setSorted(r.connections, peerNodeId, conn, byNumber);
+    }
+    const existing = conn.peerDevices.get(volume);
+    setSorted(conn.peerDevices, volume, pd, byNumber);
+    this.#generation++;
+    if (
+      existing === undefined ||
+      existing.replication !== pd.replication ||
+      existing.peerDisk !== pd.peerDisk ||
+      existing.peerClient !== pd.peerClient ||
+      existing.resyncSuspended !== pd.resyncSuspended
+    ) {
+      const old = existing ? peerDeviceState(existing) : DEFAULT_PEER_DEVICE_STATE;
+      this.#emit(emit, { kind: "peer-device", event: type, resourceName: r.name, volume, peerNodeId, old, new: peerDeviceState(pd), resource: r });
     }
   }
 
   #applyPath(type: EventType, path: Path): void {
     const key = pathKey(path.local, path.peer);
-    const stored = this.#resources.get(path.name);
     if (type === "Destroy") {
-      const conn = stored?.connections.get(path.peerNodeId);
-      if (!stored || !conn || !conn.paths.has(key)) return;
-      const nextConn = connectionWith(conn, conn.peerDevices, without(conn.paths, key));
-      this.#set(withChildren(stored, stored.devices, sortedWith(stored.connections, path.peerNodeId, nextConn, byNumber)));
+      if (!this.#resources.get(path.name)?.connections.get(path.peerNodeId)?.paths.has(key)) return;
+      this.#owned(path.name)!.connections.get(path.peerNodeId)!.paths.delete(key);
+      this.#generation++;
       return;
     }
     this.#see(keyOf.path(path.name, path.peerNodeId, key));
-    const r = stored ?? emptyResource(path.name);
-    const conn = r.connections.get(path.peerNodeId) ?? placeholderConnection(path.name, path.peerNodeId);
-    const nextConn = connectionWith(conn, conn.peerDevices, sortedWith(conn.paths, key, path, byPathKey));
-    this.#set(withChildren(r, r.devices, sortedWith(r.connections, path.peerNodeId, nextConn, byNumber)));
+    const r = this.#ownedOrNew(path.name);
+    let conn = r.connections.get(path.peerNodeId);
+    if (conn === undefined) {
+      conn = placeholderConnection(r.name, path.peerNodeId);
+      setSorted(r.connections, path.peerNodeId, conn, byNumber);
+    }
+    setSorted(conn.paths, key, path, byPathKey);
+    this.#generation++;
   }
 
   #applyHelper(type: "call" | "response", h: HelperCall, emit: UpdateSink): void {
-    emit({
+    this.#emit(emit, {
       kind: "helper",
       event: type,
       resourceName: h.name,
@@ -438,7 +537,7 @@ export class ResourceStore implements ReadonlyResourceStore {
       peerNodeId: h.peerNodeId,
       connName: h.connName,
       status: type === "response" ? h.status : null,
-      resource: this.#resourceFor(h.name),
+      resource: this.#resources.get(h.name) ?? newResource(h.name),
     });
   }
 
@@ -446,20 +545,19 @@ export class ResourceStore implements ReadonlyResourceStore {
     const stored = this.#resources.get(oldName);
     if (!stored) return;
     // Children carry the resource name too: rename them so no stale name survives.
-    const devices = new Map([...stored.devices].map(([k, d]) => [k, { ...d, name: newName }]));
-    const connections = new Map(
-      [...stored.connections].map(([k, c]) => [
-        k,
-        connectionWith(
-          { ...c, name: newName },
-          new Map([...c.peerDevices].map(([v, pd]) => [v, { ...pd, name: newName }])),
-          new Map([...c.paths].map(([pk, p]) => [pk, { ...p, name: newName }])),
-        ),
-      ]),
-    );
-    const next = withChildren({ ...stored, name: newName }, devices, connections);
+    const renamed = newResource(newName);
+    Object.assign(renamed, { ...stored, name: newName, devices: renamed.devices, connections: renamed.connections });
+    for (const [k, d] of stored.devices) renamed.devices.set(k, { ...d, name: newName });
+    for (const [k, c] of stored.connections) {
+      const conn = ownedConnection({ ...c, name: newName }, new Map(), new Map());
+      for (const [v, pd] of c.peerDevices) conn.peerDevices.set(v, { ...pd, name: newName });
+      for (const [pk, p] of c.paths) conn.paths.set(pk, { ...p, name: newName });
+      renamed.connections.set(k, conn);
+    }
     this.#resources.delete(oldName);
-    this.#set(next);
-    emit({ kind: "rename", oldName, resourceName: newName, resource: next });
+    this.#shared.delete(stored);
+    this.#resources.set(newName, renamed);
+    this.#generation++;
+    this.#emit(emit, { kind: "rename", oldName, resourceName: newName, resource: renamed });
   }
 }

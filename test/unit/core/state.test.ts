@@ -187,3 +187,52 @@ describe("initial dump", () => {
     expect(old.initialDumpComplete).toBe(true);
   });
 });
+
+describe("copy-on-share", () => {
+  test("a resource from get() never changes under its holder; the store moves on", () => {
+    const s = new ResourceStore();
+    feed(s, RES, dev(0, "read:1"), conn(1), pd(1, 0, "sent:1"), conn(2), pd(2, 0, "sent:1"));
+    const held = s.get("foo")!;
+    feed(s, dev(0, "read:2"), pd(1, 0, "sent:2"), conn(1, "ap-in-flight:9"), RES.replace("suspended:yes", "suspended:no"));
+    expect(held.devices.get(0)!.read).toBe(1);
+    expect(held.connections.get(1)!.peerDevices.get(0)!.sent).toBe(1);
+    expect(held.connections.get(1)!.apInFlight).toBe(0);
+    expect(held.suspended).toBe(true);
+    const now = s.get("foo")!;
+    expect(now.devices.get(0)!.read).toBe(2);
+    expect(now.connections.get(1)!.peerDevices.get(0)!.sent).toBe(2);
+    expect(now.connections.get(1)!.apInFlight).toBe(9);
+  });
+
+  test("an emitted snapshot survives later changes to sibling connections", () => {
+    const s = new ResourceStore();
+    feed(s, RES, conn(1), pd(1, 0), conn(2), pd(2, 0, "sent:1"));
+    const [u] = feed(s, pd(1, 0, "peer-client:yes"));
+    const snapshot = u!.resource;
+    // Statistics on the other connection, a new volume, a new path: none may reach the snapshot.
+    feed(s, pd(2, 0, "sent:5"), pd(2, 1), "change path name:foo peer-node-id:2 local:a peer:b", dev(3));
+    expect(snapshot.connections.get(2)!.peerDevices.get(0)!.sent).toBe(1);
+    expect([...snapshot.connections.get(2)!.peerDevices.keys()]).toEqual([0]);
+    expect(snapshot.connections.get(2)!.paths.size).toBe(0);
+    expect(snapshot.devices.size).toBe(0);
+  });
+
+  test("only the first change after a hand-out copies; later ones work in place", () => {
+    const s = new ResourceStore();
+    feed(s, RES, dev(0, "read:1"));
+    expect(s.sharedCount).toBe(1); // the device's Create update handed the resource out
+    const held = s.get("foo")!;
+    feed(s, dev(0, "read:2"));
+    expect(s.sharedCount).toBe(0); // copied once, the copy is private
+    feed(s, dev(0, "read:3"), dev(0, "read:4"));
+    expect(s.sharedCount).toBe(0);
+    expect(held.devices.get(0)!.read).toBe(1);
+    expect(s.get("foo")!.devices.get(0)!.read).toBe(4);
+  });
+
+  test("destroyed resources and helper lines for unknown resources are not tracked", () => {
+    const s = new ResourceStore();
+    feed(s, RES, "destroy resource name:foo", "call helper name:nobody helper:fence-peer");
+    expect(s.sharedCount).toBe(0);
+  });
+});
