@@ -38,7 +38,7 @@ check: $(STAMP)
 # Type check, then every test (unit, simulator, integration against the compiled binary).
 test: $(BINARY) check
 	@mkdir -p build
-	$(BUN) test --reporter=junit --reporter-outfile=build/junit.xml
+	$(BUN) test --timeout 30000 --reporter=junit --reporter-outfile=build/junit.xml
 
 demo: $(BINARY)
 	$(BUN) test/sim/demo.ts
