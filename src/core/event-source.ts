@@ -89,25 +89,28 @@ export class Events2Source {
       const outcome = await this.#runOnce(first);
       if (outcome.started) first = false;
       if (this.#stopped) break;
-      this.#failed(outcome.reason);
+      this.#failed(outcome.reason, outcome.started);
       await this.#sleep(this.#opts.respawnDelayMs ?? RESPAWN_DELAY_MS);
     }
   }
 
-  #failed(reason: string): void {
+  /** Report why the last attempt ended: once at error (cannot start) or warn (exited), repeats at debug. */
+  #failed(reason: string, started: boolean): void {
     this.#opts.sink.stopped?.(reason);
     this.#failures++;
     if (reason === this.#lastFailure) {
       this.#log.debug(`${reason} (again, attempt ${this.#failures}); retrying in 2 s`);
-    } else {
-      this.#log.error(`${reason}; retrying every 2 s (repeats are logged at debug level)`);
-      this.#lastFailure = reason;
+      return;
     }
+    this.#lastFailure = reason;
+    const message = `${reason}; retrying every 2 s (repeats are logged at debug level)`;
+    if (started) this.#log.warn(message);
+    else this.#log.error(message);
   }
 
   #recovered(): void {
     if (this.#failures > 0) {
-      this.#log.info(`drbdsetup events2 is running again after ${this.#failures} failed attempt(s)`);
+      this.#log.info(`drbdsetup events2 is running again (${this.#failures} attempt(s) since it stopped)`);
     }
     this.#failures = 0;
     this.#lastFailure = null;
