@@ -1,0 +1,41 @@
+/**
+ * The per-node `drbdsetup`/`drbdadm` scripts: tiny `#!/bin/sh` wrappers that
+ * `exec` bun on `shim.ts` with the socket and node baked in, so the pid a
+ * caller spawns is the shim's own.
+ *
+ * @module
+ */
+import { chmod, mkdir, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import type { Tool } from "./cmd-common.ts";
+
+/** The tools a node's bin directory provides. */
+export const TOOLS: readonly Tool[] = ["drbdsetup", "drbdadm"];
+
+/** Absolute path of `shim.ts`. */
+export const SHIM_PATH = join(import.meta.dir, "shim.ts");
+
+/** Quote for a POSIX shell (single quotes). */
+export function shQuote(s: string): string {
+  return `'${s.replaceAll("'", `'\\''`)}'`;
+}
+
+/** The text of one shim script (pure). */
+export function shimScript(opts: { bun: string; socketPath: string; node: string; tool: Tool }): string {
+  return [
+    "#!/bin/sh",
+    `# ${opts.tool} of simulated DRBD node '${opts.node}' (drbd-reactor test simulator, generated)`,
+    `exec ${shQuote(opts.bun)} ${shQuote(SHIM_PATH)} ${shQuote(opts.socketPath)} ${shQuote(opts.node)} ${opts.tool} "$@"`,
+    "",
+  ].join("\n");
+}
+
+/** Write `drbdsetup` and `drbdadm` for `node` into `dir` (created if needed). */
+export async function writeShimScripts(dir: string, opts: { bun: string; socketPath: string; node: string }): Promise<void> {
+  await mkdir(dir, { recursive: true });
+  for (const tool of TOOLS) {
+    const path = join(dir, tool);
+    await writeFile(path, shimScript({ ...opts, tool }));
+    await chmod(path, 0o755);
+  }
+}
