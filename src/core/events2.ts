@@ -101,16 +101,28 @@ const WHITESPACE_RUN = /\s+/g;
 const U64_MAX = "18446744073709551615";
 const FLOAT_RE = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
 
-/** Accumulates problems while applying one line's tokens. */
+/** Accumulates the values and problems of one line while its tokens are applied. */
 class LineState {
   unknownKeys: string[] | undefined;
   roundedKeys: string[] | undefined;
   failure: ParseFailure | undefined;
+  /** Field values by slot; undefined = absent from the line. */
+  readonly slots: unknown[] = new Array(17).fill(undefined); // the most fields of any object (device)
+
+  /** Ready for the next line. */
+  reset(): void {
+    this.unknownKeys = undefined;
+    this.roundedKeys = undefined;
+    this.failure = undefined;
+    this.slots.fill(undefined);
+  }
 
   fail(reason: ParseFailureReason, message: string): void {
     this.failure ??= { kind: "error", reason, message };
   }
 }
+
+const LINE_STATE = new LineState();
 
 type Target = Record<string, unknown>;
 
@@ -405,8 +417,11 @@ const VERB_BUCKETS = bucketByLength<EventType | "call" | "response" | "rename">(
  * field of `fields`; undefined = absent). `line` is normalised: single spaces
  * between tokens, no leading/trailing whitespace.
  */
-function applyTokens(line: string, pos: number, fields: Table, slots: unknown[]): LineState {
-  const st = new LineState();
+function applyTokens(line: string, pos: number, fields: Table): LineState {
+  // One state for all lines: parsing is synchronous and builders copy the slots out.
+  const st = LINE_STATE;
+  st.reset();
+  const slots = st.slots;
   const len = line.length;
   while (pos < len) {
     let end = line.indexOf(" ", pos);
@@ -504,8 +519,8 @@ export function parseLine(raw: string): ParseResult {
 
   if (verb === "call" || verb === "response") {
     if (!sliceEquals(line, objectStart, objectEnd, "helper")) return unknownObject(line, objectStart, objectEnd);
-    const slots: unknown[] = [];
-    const st = applyTokens(line, rest, HELPER, slots);
+    const st = applyTokens(line, rest, HELPER);
+    const slots = st.slots;
     if (st.failure) return st.failure;
     if (!slots[1]) return { kind: "error", reason: "missing-key", message: `no "helper:" key` };
     return withNotes({ kind: "helper", type: verb, helper: buildHelper(slots) }, st);
@@ -513,8 +528,8 @@ export function parseLine(raw: string): ParseResult {
 
   if (verb === "rename") {
     if (!sliceEquals(line, objectStart, objectEnd, "resource")) return unknownObject(line, objectStart, objectEnd);
-    const slots: unknown[] = [];
-    const st = applyTokens(line, rest, RENAME, slots);
+    const st = applyTokens(line, rest, RENAME);
+    const slots = st.slots;
     if (st.failure) return st.failure;
     if (!slots[1]) return { kind: "error", reason: "missing-key", message: `no "new_name:" key` };
     return withNotes({ kind: "rename", oldName: slots[0] as string, newName: slots[1] as string }, st);
@@ -525,9 +540,9 @@ export function parseLine(raw: string): ParseResult {
   }
   const spec = lookup(OBJECTS, line, objectStart, objectEnd);
   if (spec === undefined) return unknownObject(line, objectStart, objectEnd);
-  const slots: unknown[] = [];
-  const st = applyTokens(line, rest, spec.table, slots);
+  const st = applyTokens(line, rest, spec.table);
   if (st.failure) return st.failure;
+  const slots = st.slots;
   const event: Target = { kind: spec.kind, type: verb };
   event[spec.field] = spec.build(slots);
   return withNotes(event as unknown as Event, st);

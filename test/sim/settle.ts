@@ -113,7 +113,7 @@ function forceSecondary(rn: SimResNode): void {
  * difference is simply UpToDate again. A suspended Primary that turns out to
  * be behind is demoted (`on-suspended-primary-outdated force-secondary`).
  */
-function handshake(m: SimModel, r: SimResource, a: string, b: string): void {
+function handshake(r: SimResource, a: string, b: string): void {
   const ra = resNodeOf(r, a);
   const rb = resNodeOf(r, b);
   if (ra.role === "Primary" && rb.role === "Primary" && !r.net.allowTwoPrimaries) {
@@ -232,7 +232,7 @@ function settleOnce(m: SimModel): boolean {
         const connected = pa?.connected === true && pb?.connected === true;
         const reach = canConnect(m, r, a, b);
         if (reach && !connected) {
-          handshake(m, r, a, b);
+          handshake(r, a, b);
           changed = true;
         } else if (!reach && (pa?.connected || pb?.connected)) {
           disconnect(r, a, b);

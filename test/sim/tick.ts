@@ -79,7 +79,7 @@ function applicationIo(m: SimModel, r: SimResource): void {
   }
 }
 
-function finishResync(m: SimModel, r: SimResource, target: string, volume: number): void {
+function finishResync(r: SimResource, target: string, volume: number): void {
   const rt = resNodeOf(r, target);
   const vol = rt.volumes[volume];
   if (vol) vol.disk = "UpToDate";
@@ -125,7 +125,7 @@ function resyncProgress(m: SimModel, r: SimResource): void {
         const tvol = r.nodes[target]?.volumes[v.volume];
         if (svol) svol.read += step;
         if (tvol) tvol.written += step;
-        if (sv.outOfSync === 0) finishResync(m, r, target, v.volume);
+        if (sv.outOfSync === 0) finishResync(r, target, v.volume);
       }
     }
   }

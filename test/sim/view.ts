@@ -27,7 +27,7 @@ export function nodeAddress(nodeId: number, port: number): string {
 }
 
 /** Whether `node` is Primary or connected to a Primary (its data may change: not "stable"). */
-function unstable(m: SimModel, r: SimResource, node: string): boolean {
+function unstable(r: SimResource, node: string): boolean {
   const rn = resNodeOf(r, node);
   if (rn.role === "Primary") return true;
   return Object.entries(rn.peers).some(([peer, p]) => p.connected && r.nodes[peer]?.role === "Primary");
@@ -100,7 +100,7 @@ export function resourceViewOf(m: SimModel, r: SimResource, node: string): Resou
         apInFlight: p.apInFlight,
         rsInFlight: p.rsInFlight,
       };
-      const stable = !unstable(m, r, peer);
+      const stable = !unstable(r, peer);
       const peerDevices: PeerDeviceRec[] = r.volumes.map((v) => {
         const pv = p.volumes[v.volume];
         const theirs = prn.peers[node]?.volumes[v.volume];
