@@ -156,8 +156,10 @@ export class SimCluster {
 
   /** Crash `node`: its events2 shims exit, its shims fail until {@link restore}; peers see Connecting. */
   crash(node: string): void {
-    this.apply(ops.crash(this.server.model, node));
+    const steps = ops.crash(this.server.model, node);
+    // A dead machine prints nothing more: end its shims before the model loses its resources.
     this.server.endSessions(node, 0);
+    this.apply(steps);
   }
 
   /** Reboot a crashed node: resources back as Secondary, connections re-establish, missed writes resync. */

@@ -234,7 +234,9 @@ export function peerDeviceLine(
   const diskChanged = !old || old.peerDisk !== cur.peerDisk;
   const clientChanged = !old || old.peerClient !== cur.peerClient;
   const rsuspChanged = !old || !sameResyncSuspend(old.resyncSuspended, cur.resyncSuspended);
-  const statsChanged = stats(o) && (!old || peerDeviceStatsDiffer(old, cur));
+  // Unlike the other objects, drbd-utils compares peer-device statistics even without
+  // --statistics; then only `done:` (while resyncing) is printed from them.
+  const statsChanged = !old || peerDeviceStatsDiffer(old, cur);
   if (!replChanged && !diskChanged && !clientChanged && !rsuspChanged && !statsChanged) return null;
 
   const out = [

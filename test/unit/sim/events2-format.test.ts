@@ -174,6 +174,24 @@ describe("events2 formatter vs drbd-utils captures (core.md §8.1)", () => {
     ]);
   });
 
+  test("events2-all-create-change, no options (partial lines, no statistics)", () => {
+    expect(run(createChangeStates(), { full: false, statistics: false })).toEqual([
+      "exists -",
+      "create resource name:some-resource role:Secondary suspended:no force-io-failures:no may_promote:no promotion_score:0",
+      "create device name:some-resource volume:0 minor:1000 backing_dev:none disk:Diskless client:no open:no quorum:yes",
+      "create connection name:some-resource peer-node-id:1 conn-name:some-peer connection:StandAlone role:Unknown",
+      "create peer-device name:some-resource peer-node-id:1 conn-name:some-peer volume:0 replication:Off peer-disk:DUnknown peer-client:no resync-suspended:no",
+      "create path name:some-resource peer-node-id:1 conn-name:some-peer local:ipv4:1.2.3.4:7789 peer:ipv4:5.6.7.8:7790 established:no",
+      "change resource name:some-resource may_promote:yes promotion_score:10101",
+      "change device name:some-resource volume:0 minor:1000 backing_dev:/dev/sda disk:UpToDate client:no open:no quorum:yes",
+      "change path name:some-resource peer-node-id:1 conn-name:some-peer local:ipv4:1.2.3.4:7789 peer:ipv4:5.6.7.8:7790 established:yes",
+      "change connection name:some-resource peer-node-id:1 conn-name:some-peer connection:Connected role:Secondary",
+      "change resource name:some-resource may_promote:yes promotion_score:10102",
+      "change peer-device name:some-resource peer-node-id:1 conn-name:some-peer volume:0 replication:Established peer-disk:UpToDate peer-client:no",
+      "change resource name:some-resource role:Primary may_promote:no promotion_score:10102",
+    ]);
+  });
+
   test("events2-all-create-destroy: identity keys only, children first", () => {
     const states = createChangeStates();
     const full = states[4] as ResourceView;
@@ -224,6 +242,10 @@ describe("events2 formatter vs drbd-utils captures (core.md §8.1)", () => {
     const lines = formatChanges(before, syncing, "create", { full: false, statistics: true });
     expect(lines).toContain(
       "change peer-device name:some-resource peer-node-id:1 conn-name:some-peer volume:0 replication:SyncSource peer-disk:Inconsistent peer-client:no done:37.50 received:5 sent:10 out-of-sync:2500 pending:30 unacked:40 dbdt1:0.24 eta:10",
+    );
+    // Without --statistics only `done:` comes from the statistics.
+    expect(formatChanges(before, syncing, "create", { full: false, statistics: false })).toContain(
+      "change peer-device name:some-resource peer-node-id:1 conn-name:some-peer volume:0 replication:SyncSource peer-disk:Inconsistent peer-client:no done:37.50",
     );
     // The same batch with --full carries every key; the progress keys keep their places.
     expect(formatChanges(before, syncing, "create", FULL)).toContain(
