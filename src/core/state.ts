@@ -94,7 +94,7 @@ export function emptyResource(name: string): Resource {
 }
 
 function newResource(name: string): OwnedResource {
-  return {
+  const fields: ResourceFields = {
     name,
     role: "Unknown",
     suspended: false,
@@ -102,9 +102,8 @@ function newResource(name: string): OwnedResource {
     writeOrdering: "",
     mayPromote: false,
     promotionScore: 0,
-    devices: new Map(),
-    connections: new Map(),
   };
+  return ownedResource(fields, new Map(), new Map());
 }
 
 /** A resource from its fields and children (one object shape for all resources). */
@@ -113,6 +112,10 @@ export function withChildren(
   devices: ReadonlyMap<number, Device>,
   connections: ReadonlyMap<number, Connection>,
 ): Resource {
+  return ownedResource(r, devices as Map<number, Device>, connections as Map<number, OwnedConnection>);
+}
+
+function ownedResource(r: ResourceFields, devices: Map<number, Device>, connections: Map<number, OwnedConnection>): OwnedResource {
   return {
     name: r.name,
     role: r.role,
@@ -174,17 +177,7 @@ function placeholderConnection(name: string, peerNodeId: number): OwnedConnectio
 function deepCopy(r: OwnedResource): OwnedResource {
   const connections = new Map<number, OwnedConnection>();
   for (const [id, c] of r.connections) connections.set(id, ownedConnection(c, new Map(c.peerDevices), new Map(c.paths)));
-  return {
-    name: r.name,
-    role: r.role,
-    suspended: r.suspended,
-    forceIoFailures: r.forceIoFailures,
-    writeOrdering: r.writeOrdering,
-    mayPromote: r.mayPromote,
-    promotionScore: r.promotionScore,
-    devices: new Map(r.devices),
-    connections,
-  };
+  return ownedResource(r, new Map(r.devices), connections);
 }
 
 const byNumber = (a: number, b: number): number => a - b;
