@@ -1,7 +1,7 @@
 /**
  * Check one table from a config file against its schema: unknown keys
- * (warnings), arrays or dates where tables belong, and everything valibot
- * reports (errors).
+ * (warnings, or errors inside strict tables), arrays or dates where tables
+ * belong, and everything valibot reports (errors).
  *
  * @module
  */
@@ -25,6 +25,8 @@ export function checkTable<T>(
   const findings = inspectKeys(schema, table, path);
   for (const u of findings.unknown) report.warn(file, u.path, unknownKeyText(String(u.path.at(-1)), u.known), true);
   for (const n of findings.notTables) report.error(file, n.path, `expected a table, got ${describeValue(n.value)}`);
-  const checked = validate(schema, table, file, path, report, findings.notTables.map((n) => n.path));
-  return findings.notTables.length > 0 ? { ok: false } : checked;
+  const skip = [...findings.notTables.map((n) => n.path), ...findings.strictUnknown.map((u) => u.path)];
+  const checked = validate(schema, table, file, path, report, skip);
+  for (const u of findings.strictUnknown) report.error(file, u.path, unknownKeyText(String(u.path.at(-1)), u.known));
+  return findings.notTables.length > 0 || findings.strictUnknown.length > 0 ? { ok: false } : checked;
 }

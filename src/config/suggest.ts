@@ -35,14 +35,23 @@ function normalize(key: string): string {
 /**
  * The known key closest to `key`, or undefined when none is close enough to
  * be a plausible typo (short keys tolerate fewer edits, so `x` does not
- * suggest `id`). Ties go to the earlier candidate.
+ * suggest `id`). A key that is the first word of exactly one known key
+ * (`disk` for `disk-state`), or extends one (`event-type` where only `event`
+ * exists), suggests that key. Ties go to the earlier candidate.
  */
 export function suggestKey(key: string, candidates: Iterable<string>): string | undefined {
   const wanted = normalize(key);
+  const list = [...candidates];
+  // `disk` for `disk-state`, or `event-type` where only `event` exists.
+  const related = list.filter((c) => {
+    const known = normalize(c);
+    return known.startsWith(`${wanted}-`) || wanted.startsWith(`${known}-`);
+  });
+  if (related.length === 1) return related[0];
   const limit = wanted.length <= 3 ? 1 : wanted.length <= 6 ? 2 : 3;
   let best: string | undefined;
   let bestDistance = limit + 1;
-  for (const candidate of candidates) {
+  for (const candidate of list) {
     if (candidate === key) continue;
     const distance = editDistance(wanted, normalize(candidate));
     if (distance < bestDistance) {

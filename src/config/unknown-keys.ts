@@ -11,8 +11,9 @@
  * The walk follows the schema: object entries, wrappers (optional, nullable,
  * default …), arrays, tuples, records (their keys are free-form names such as
  * resource names), unions (the first alternative that accepts the value) and
- * lazy schemas. `loose_object` allows extra keys by design; `strict_object`
- * already fails validation on them, so neither is reported here.
+ * lazy schemas. `loose_object` allows extra keys by design; unknown keys of a
+ * `strict_object` are errors, listed separately so they can carry a
+ * did-you-mean (valibot's own issue cannot: it does not know the valid keys).
  *
  * @module
  */
@@ -36,7 +37,10 @@ export interface NotATable {
 
 /** What {@link inspectKeys} found. */
 export interface KeyFindings {
+  /** Unknown keys where the schema tolerates them (`object`): warnings. */
   readonly unknown: UnknownKey[];
+  /** Unknown keys inside a `strict_object`: errors, reported here with a suggestion. */
+  readonly strictUnknown: UnknownKey[];
   readonly notTables: NotATable[];
 }
 
@@ -80,7 +84,7 @@ function unwrap(schema: SchemaShape, input: unknown): SchemaShape {
  * know, and every non-table object where the schema wants a table.
  */
 export function inspectKeys(schema: v.GenericSchema, input: unknown, path: readonly PathSegment[] = []): KeyFindings {
-  const found: KeyFindings = { unknown: [], notTables: [] };
+  const found: KeyFindings = { unknown: [], strictUnknown: [], notTables: [] };
   walk(schema as unknown as SchemaShape, input, [...path], found);
   return found;
 }
@@ -155,6 +159,7 @@ function walkEntries(
     if (entry) walk(entry, value, [...path, key], found);
     else if (schema.type === "object_with_rest" && schema.rest) walk(schema.rest, value, [...path, key], found);
     else if (schema.type === "object") found.unknown.push({ path: [...path, key], known: Object.keys(entries) });
+    else if (schema.type === "strict_object") found.strictUnknown.push({ path: [...path, key], known: Object.keys(entries) });
   }
 }
 

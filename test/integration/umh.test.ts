@@ -1,0 +1,260 @@
+/**
+ * The umh plugin in the compiled daemon on node "alpha" of a simulated
+ * cluster, with real `sh` hooks that write their environment to files.
+ */
+import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { type SimCluster, startCluster } from "../sim/cluster.ts";
+import { Daemon, Scratch } from "./harness.ts";
+
+const scratch = new Scratch();
+let cluster: SimCluster;
+const running: Daemon[] = [];
+
+beforeAll(async () => {
+  cluster = await startCluster({
+    dir: scratch.path("sim"),
+    nodes: ["alpha", "bravo", "charlie"],
+    resources: [{ name: "r0", volumes: [{ minor: 1000 }] }],
+  });
+});
+afterEach(async () => {
+  for (const d of running.splice(0)) await d.stop();
+});
+afterAll(async () => {
+  await cluster.stop();
+  scratch.remove();
+});
+
+/** A directory for hook output and a command that dumps the environment there, one file per run. */
+function outDir(name: string): { dir: string; command: string } {
+  const dir = scratch.path(`out-${name}`);
+  mkdirSync(dir);
+  return { dir, command: `env | sort > "${dir}/$(date +%s%N)-$$.env"` };
+}
+
+/** Environments written so far (as objects), oldest first. */
+function envs(dir: string): Record<string, string>[] {
+  return readdirSync(dir)
+    .sort()
+    .map((f) =>
+      Object.fromEntries(
+        readFileSync(`${dir}/${f}`, "utf8")
+          .split("\n")
+          .filter(Boolean)
+          .map((l) => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1)]),
+      ),
+    );
+}
+
+async function until<T>(what: string, cond: () => T | undefined | false, ms = 8000): Promise<T> {
+  const deadline = performance.now() + ms;
+  for (;;) {
+    const v = cond();
+    if (v) return v;
+    if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await Bun.sleep(20);
+  }
+}
+
+function start(name: string, toml: string): Daemon {
+  const config = scratch.write(`${name}.toml`, toml);
+  const d = Daemon.start({ config, pathPrefix: [cluster.binDir("alpha")] });
+  running.push(d);
+  return d;
+}
+
+describe("rules", () => {
+  test("resource: becoming Primary runs the hook on that node with the documented variables", async () => {
+    const out = outDir("primary");
+    const d = start(
+      "primary",
+      `[[umh]]
+[[umh.resource]]
+name = "became primary"
+command = '${out.command}'
+event-type = "Change"
+resource-name = "r0"
+old.role = { operator = "NotEquals", value = "Primary" }
+new.role = "Primary"
+`,
+    );
+    await d.waitFor(/initial state complete/);
+    expect(envs(out.dir)).toEqual([]);
+    expect(cluster.primary("alpha", "r0").exitCode).toBe(0);
+    try {
+      const [env] = await until("the hook", () => envs(out.dir).length > 0 && envs(out.dir));
+      expect(env).toMatchObject({
+        DRBD_RES_NAME: "r0",
+        DRBD_OLD_ROLE: "Secondary",
+        DRBD_NEW_ROLE: "Primary",
+        DRBD_OLD_MAY_PROMOTE: "true",
+        DRBD_NEW_MAY_PROMOTE: "false",
+        PATH: "/sbin:/usr/sbin:/bin:/usr/bin",
+        HOME: "/",
+      });
+      await d.waitFor(/INFO \[umh\] .*became primary/);
+    } finally {
+      cluster.secondary("alpha", "r0");
+    }
+    // Becoming Secondary again does not match.
+    await Bun.sleep(300);
+    expect(envs(out.dir).length).toBe(1);
+  }, 20_000);
+
+  test("connection and peer device rules see a peer crash; NotEquals filters work", async () => {
+    const conn = outDir("conn");
+    const pd = outDir("pd");
+    const d = start(
+      "peer",
+      `[[umh]]
+[[umh.connection]]
+command = '${conn.command}'
+old.connection-state = "Connected"
+new.connection-state = { operator = "NotEquals", value = "Connected" }
+
+[[umh.peerdevice]]
+command = '${pd.command}'
+event-type = "Change"
+new.peer-disk-state = "DUnknown"
+`,
+    );
+    await d.waitFor(/initial state complete/);
+    cluster.crash("charlie");
+    try {
+      const [c] = await until("connection hook", () => envs(conn.dir).length > 0 && envs(conn.dir));
+      expect(c).toMatchObject({
+        DRBD_RES_NAME: "r0",
+        DRBD_PEER_NODE_ID: "2",
+        DRBD_OLD_CONN_NAME: "charlie",
+        DRBD_NEW_CONN_NAME: "charlie",
+        DRBD_OLD_CONN_STATE: "Connected",
+        DRBD_OLD_PEER_ROLE: "Secondary",
+        DRBD_NEW_PEER_ROLE: "Unknown",
+        DRBD_OLD_CONGESTED: "false",
+        DRBD_NEW_CONGESTED: "false",
+      });
+      expect(c!.DRBD_CSTATE).toBe(c!.DRBD_NEW_CONN_STATE);
+      const [p] = await until("peer device hook", () => envs(pd.dir).length > 0 && envs(pd.dir));
+      expect(p).toMatchObject({
+        DRBD_RES_NAME: "r0",
+        DRBD_PEER_NODE_ID: "2",
+        DRBD_VOLUME: "0",
+        DRBD_OLD_PEER_DISK_STATE: "UpToDate",
+        DRBD_NEW_PEER_DISK_STATE: "DUnknown",
+        DRBD_OLD_PEER_REPLICATION_STATE: "Established",
+        DRBD_NEW_PEER_REPLICATION_STATE: "Off",
+        DRBD_MINOR: "1000",
+        DRBD_MINOR_0: "1000",
+      });
+    } finally {
+      cluster.restore("charlie");
+    }
+  }, 20_000);
+
+  test("device rule: a failing disk, with minor and backing device from the state", async () => {
+    const out = outDir("disk");
+    const d = start(
+      "disk",
+      `[[umh]]
+[[umh.device]]
+command = '${out.command}'
+volume = 0
+new.disk-state = "Failed"
+`,
+    );
+    await d.waitFor(/initial state complete/);
+    cluster.failDisk("alpha", "r0", 0);
+    try {
+      const [env] = await until("device hook", () => envs(out.dir).length > 0 && envs(out.dir));
+      expect(env).toMatchObject({
+        DRBD_RES_NAME: "r0",
+        DRBD_VOLUME: "0",
+        DRBD_OLD_DISK_STATE: "UpToDate",
+        DRBD_NEW_DISK_STATE: "Failed",
+        DRBD_MINOR: "1000",
+        DRBD_MINOR_0: "1000",
+        DRBD_OLD_QUORUM: "true",
+        DRBD_OLD_OPEN: "false",
+        DRBD_NEW_OPEN: "false",
+      });
+      expect(env!.DRBD_BACKING_DEV).toBe(env!.DRBD_BACKING_DEV_0);
+    } finally {
+      cluster.attachDisk("alpha", "r0", 0);
+    }
+  }, 20_000);
+});
+
+describe("execution", () => {
+  test("a failing hook and a hanging hook with a timeout are reported; the stream goes on", async () => {
+    const out = outDir("after");
+    const d = start(
+      "bad-hooks",
+      `[[umh]]
+[[umh.resource]]
+name = "fails"
+command = "echo broken >&2; exit 7"
+new.role = "Primary"
+
+[[umh.resource]]
+name = "hangs"
+command = "sleep 60"
+timeout = 0.5
+new.role = "Primary"
+
+[[umh.resource]]
+name = "after"
+command = '${out.command}'
+new.role = "Secondary"
+event-type = "Change"
+`,
+    );
+    await d.waitFor(/initial state complete/);
+    cluster.primary("alpha", "r0");
+    await d.waitFor(/WARN \[umh\] hook "fails" exited with status 7/);
+    await d.waitFor(/hook "fails" stderr: broken/);
+    await d.waitFor(/WARN \[umh\] hook "hangs" timed out after 0.5 s: killing its process group/);
+    cluster.secondary("alpha", "r0");
+    await until("a hook after the bad ones", () => envs(out.dir).length > 0);
+  }, 20_000);
+
+  test("reload while a hook runs: the unchanged instance keeps running its hook", async () => {
+    const marker = scratch.path("slow-done");
+    const snippets = scratch.path("umh.d");
+    mkdirSync(snippets);
+    writeFileSync(
+      `${snippets}/slow.toml`,
+      `[[umh]]\n[[umh.resource]]\nname = "slow"\ncommand = "sleep 1; touch ${marker}"\nnew.role = "Primary"\nevent-type = "Change"\n`,
+    );
+    const d = start("reload", `snippets = "${snippets}"\n`);
+    await d.waitFor(/initial state complete/);
+    cluster.primary("alpha", "r0");
+    try {
+      await d.waitFor(/match for rule "slow"/);
+      writeFileSync(`${snippets}/other.toml`, "[[debugger]]\n");
+      d.signal("SIGHUP");
+      await d.waitFor(/reload done: 1 plugin\(s\) kept, 1 started, 0 stopped/);
+      // The kept instance's hook was not killed by the reload: it finishes.
+      await until("the slow hook to finish", () => existsSync(marker), 5000);
+    } finally {
+      cluster.secondary("alpha", "r0");
+    }
+  }, 20_000);
+});
+
+describe("invalid rules", () => {
+  test("an unknown role value and a typo'd key are errors naming the file, rule and value", async () => {
+    const config = scratch.write(
+      "bad-rules.toml",
+      `[[umh]]\n[[umh.resource]]\ncommand = "true"\nnew.role = "primary"\n\n[[umh.device]]\ncommand = "true"\nresource_name = "r0"\n`,
+    );
+    const d = Daemon.start({ config, notify: false });
+    running.push(d);
+    expect(await d.exitCode()).toBe(1);
+    const text = d.lines.join("\n");
+    expect(text).toContain(config);
+    expect(text).toMatch(/umh\[0\]\.resource\[0\]\.new\.role.*"primary"/);
+    expect(text).toMatch(/umh\[0\]\.device\[0\]\.resource_name/);
+    expect(text).toContain('did you mean "resource-name"');
+  });
+});
