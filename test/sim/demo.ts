@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Daemon } from "../integration/harness.ts";
@@ -28,11 +28,25 @@ const cluster = await startCluster({
 const snippets = join(dir, "drbd-reactor.d");
 mkdirSync(snippets);
 writeFileSync(join(snippets, "debugger.toml"), "[[debugger]]\n");
+// A umh rule with a real script: it runs when a resource becomes Primary on alpha.
+const hookLog = join(dir, "became-primary.log");
+writeFileSync(
+  join(snippets, "umh.toml"),
+  `[[umh]]
+[[umh.resource]]
+name = "became Primary"
+event-type = "Change"
+old.role = { operator = "NotEquals", value = "Primary" }
+new.role = "Primary"
+command = 'echo "$DRBD_RES_NAME became Primary (was $DRBD_OLD_ROLE)" >> ${hookLog}; echo "hook ran for $DRBD_RES_NAME"'
+`,
+);
 const config = join(dir, "drbd-reactor.toml");
 writeFileSync(config, `snippets = "${snippets}"\nstatistics-poll-interval = 1\n\n[[log]]\nlevel = "debug"\n`);
 
 console.log(`drbd-reactor demo: 3 simulated nodes (alpha, bravo, charlie), resources web and db;`);
-console.log(`the daemon runs on alpha with the debugger plugin. Work dir: ${dir}\n`);
+console.log(`the daemon runs on alpha with the debugger plugin and a umh rule for "became Primary".`);
+console.log(`Work dir: ${dir}\n`);
 const daemon = Daemon.start({ config, pathPrefix: [cluster.binDir("alpha")] });
 
 /** Print the daemon's output since last time: updates condensed, other lines as they are. */
@@ -72,6 +86,7 @@ async function step(title: string, act: () => unknown, expect: RegExp): Promise<
 }
 
 let exitCode = 1;
+let hookRuns: string[] = [];
 try {
   await step("start drbd-reactor on alpha", () => daemon.waitForNotify("READY=1"), /initial state complete: 2 resource/);
   await step(
@@ -80,10 +95,18 @@ try {
     /"type":"Resource".*"resource":"web".*"may-promote":false/,
   );
   await step(
-    "charlie crashes while bravo keeps writing to web",
+    "bravo hands web over to alpha (secondary on bravo, primary on alpha): the umh hook runs on alpha",
+    () => {
+      cluster.secondary("bravo", "web");
+      cluster.primary("alpha", "web");
+    },
+    /hook "became Primary" stdout: hook ran for web/,
+  );
+  await step(
+    "charlie crashes while alpha keeps writing to web",
     () => {
       cluster.crash("charlie");
-      cluster.write("bravo", "web", 512 * 1024);
+      cluster.write("alpha", "web", 512 * 1024);
     },
     /"type":"Connection".*"resource":"web","peer-node-id":2.*"new":\{"conn-name":"charlie","connection-state":"Connecting"/,
   );
@@ -110,7 +133,7 @@ try {
       writeFileSync(join(snippets, "second.toml"), '[[debugger]]\nid = "second"\n');
       daemon.signal("SIGHUP");
     },
-    /reload done: 1 plugin\(s\) kept, 1 started, 0 stopped/,
+    /reload done: 2 plugin\(s\) kept, 1 started, 0 stopped/,
   );
   await step("stop (SIGTERM)", () => daemon.signal("SIGTERM"), /INFO \[core\] stopped/);
   exitCode = await daemon.exitCode(3000);
@@ -121,11 +144,13 @@ try {
 } finally {
   await daemon.stop();
   await cluster.stop();
+  hookRuns = existsSync(hookLog) ? readFileSync(hookLog, "utf8").trim().split("\n") : [];
   rmSync(dir, { recursive: true, force: true });
 }
 
 const total = [...seen.values()].reduce((a, b) => a + b, 0);
 console.log(`\nSummary: daemon exit code ${exitCode}; ${total} updates seen on alpha`);
 console.log(`  ${[...seen].map(([k, v]) => `${k}: ${v}`).join(", ")}`);
+console.log(`  umh hook runs: ${hookRuns.length}${hookRuns.length ? ` (${hookRuns.join("; ")})` : ""}`);
 console.log(`  ${(performance.now() - started).toFixed(0)} ms in all`);
 process.exit(exitCode === 0 ? 0 : 1);
