@@ -185,6 +185,54 @@ new.disk-state = "Failed"
   }, 20_000);
 });
 
+describe("helper rules", () => {
+  test("call and response helper lines run [[umh.helper]] rules with the helper variables", async () => {
+    // The simulator does not call helpers; a scripted drbdsetup prints what DRBD 9 prints (drbd-utils test vectors).
+    const bin = scratch.path("helper-bin");
+    mkdirSync(bin);
+    const lines = [
+      "exists resource name:r9 role:Secondary suspended:no force-io-failures:no write-ordering:flush may_promote:no promotion_score:0",
+      "exists device name:r9 volume:0 minor:1009 backing_dev:/dev/vg/r9 disk:UpToDate client:no open:no quorum:yes size:8 read:0 written:0 al-writes:0 bm-writes:0 upper-pending:0 lower-pending:0 al-suspended:no blocked:no",
+      "exists -",
+      "call helper name:r9 peer-node-id:1 conn-name:bravo volume:0 helper:before-resync-target",
+      "response helper name:r9 peer-node-id:1 conn-name:bravo volume:0 helper:before-resync-target status:1",
+      "call helper name:r9 peer-node-id:1 conn-name:bravo helper:fence-peer",
+    ];
+    writeFileSync(`${bin}/drbdsetup`, `#!/bin/sh\ncat <<'EOF'\n${lines.join("\n")}\nEOF\nexec cat 3>&1 >/dev/null\n`, { mode: 0o755 });
+    const calls = outDir("helper-call");
+    const responses = outDir("helper-response");
+    const config = scratch.write(
+      "helpers.toml",
+      `[[umh]]
+[[umh.helper]]
+command = '${calls.command}'
+helper = "before-resync-target"
+event = "call"
+
+[[umh.helper]]
+command = '${responses.command}'
+event = "response"
+`,
+    );
+    const d = Daemon.start({ config, pathPrefix: [bin] });
+    running.push(d);
+    const [call] = await until("the call hook", () => envs(calls.dir).length > 0 && envs(calls.dir));
+    expect(call).toMatchObject({
+      DRBD_RES_NAME: "r9",
+      DRBD_HELPER: "before-resync-target",
+      DRBD_PEER_NODE_ID: "1",
+      DRBD_VOLUME: "0",
+      DRBD_MINOR: "1009",
+    });
+    expect(call!.DRBD_HELPER_STATUS).toBeUndefined();
+    const [response] = await until("the response hook", () => envs(responses.dir).length > 0 && envs(responses.dir));
+    expect(response).toMatchObject({ DRBD_HELPER: "before-resync-target", DRBD_HELPER_STATUS: "1" });
+    // Lines are applied in order: once the response hook ran, the fence-peer call was seen too — and matched nothing.
+    expect(d.matching(/INFO \[umh\] match for rule/).length).toBe(2);
+    expect(envs(calls.dir).length).toBe(1);
+  }, 20_000);
+});
+
 describe("execution", () => {
   test("a failing hook and a hanging hook with a timeout are reported; the stream goes on", async () => {
     const out = outDir("after");
