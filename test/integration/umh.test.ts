@@ -197,6 +197,8 @@ describe("helper rules", () => {
       "call helper name:r9 peer-node-id:1 conn-name:bravo volume:0 helper:before-resync-target",
       "response helper name:r9 peer-node-id:1 conn-name:bravo volume:0 helper:before-resync-target status:1",
       "call helper name:r9 peer-node-id:1 conn-name:bravo helper:fence-peer",
+      // Rejected and logged: once its log line is read, every earlier line's log is too (stderr is in order).
+      "end-of-test marker",
     ];
     writeFileSync(`${bin}/drbdsetup`, `#!/bin/sh\ncat <<'EOF'\n${lines.join("\n")}\nEOF\nexec cat 3>&1 >/dev/null\n`, { mode: 0o755 });
     const calls = outDir("helper-call");
@@ -227,7 +229,8 @@ event = "response"
     expect(call!.DRBD_HELPER_STATUS).toBeUndefined();
     const [response] = await until("the response hook", () => envs(responses.dir).length > 0 && envs(responses.dir));
     expect(response).toMatchObject({ DRBD_HELPER: "before-resync-target", DRBD_HELPER_STATUS: "1" });
-    // Lines are applied in order: once the response hook ran, the fence-peer call was seen too — and matched nothing.
+    // The fence-peer call matched nothing: exactly two matches before the marker.
+    await d.waitFor(/rejected events2 line "end-of-test marker"/);
     expect(d.matching(/INFO \[umh\] match for rule/).length).toBe(2);
     expect(envs(calls.dir).length).toBe(1);
   }, 20_000);
