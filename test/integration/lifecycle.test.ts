@@ -101,8 +101,9 @@ describe("SIGUSR1", () => {
     const mark = d.lines.length;
     d.signal("SIGUSR1");
     await d.waitFor(/^INFO \[core\] plugin config:$/, { from: mark });
-    // The dump ends where the next log line (or nothing) starts.
-    await Bun.sleep(50);
+    // A second dump's header marks the end of the first one (stderr is read in order).
+    d.signal("SIGUSR1");
+    await d.waitFor(/^INFO \[core\] plugin config:$/, { from: mark, count: 2 });
     const start_ = d.lines.indexOf("INFO [core] plugin config:", mark);
     const body: string[] = [];
     for (const l of d.lines.slice(start_ + 1)) {
