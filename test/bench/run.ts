@@ -4,21 +4,30 @@
  * lines). Reports; does not assert. Exits non-zero only when a measurement
  * could not be taken.
  *
- * Usage: bun test/bench/run.ts [--profile] [--runs N] [--keep]
- *   --profile  also run `bun --cpu-prof src/main.ts` on the same stream and
- *              print where the time goes
- *   --runs N   end-to-end runs (default 3; median reported)
- *   --keep     keep the temp dir (streams, config, profiles)
+ * Usage: bun test/bench/run.ts [--only core|umh] [--profile] [--runs N] [--umh-events N] [--keep]
+ *   --only core     only the core measurements (a)–(f)
+ *   --only umh      only the umh plugin measurements (u1)–(u3) (see umh.ts)
+ *   --profile       also run `bun --cpu-prof src/main.ts` on the same stream and
+ *                   print where the time goes (core)
+ *   --runs N        end-to-end runs (default 3; median reported)
+ *   --umh-events N  hook latency events (default 1000; percentiles over these)
+ *   --keep          keep the temp dir (streams, config, profiles)
  *
- * Measurements:
+ * Measurements, core:
  *   (a) end-to-end lines/s through dist/drbd-reactor ([[debugger]], log level info)
  *   (b) lines/s of parseLine + ResourceStore in-process (and Reactor.feedLine with a debugger plugin)
  *   (c) idle RSS with the 1000 resources loaded
  *   (d) peak RSS (VmHWM) after the burst
  *   (e) exec → READY=1 (median of 7)
  *   (f) the same stream through `cat | cat >/dev/null` and through a bare Bun line reader
+ * Measurements, umh plugin (umh.ts):
+ *   (u1) event line → hook's shell running, p50/p90/p99/max over 1000 events, compiled daemon
+ *   (u1') the same hook spawned by the bench itself (fork/exec + sh floor)
+ *   (u2) rule matching in-process, 100 non-matching rules, 1000-resource stream
+ *   (u3) end to end with those 100 rules vs. a debugger
  *
- * Results: a table on stdout, JSON in build/bench/result.json.
+ * Results: tables on stdout, JSON in build/bench/result.json (parts not run
+ * are null there).
  *
  * @module
  */
@@ -34,7 +43,19 @@ import type { PluginUpdate } from "../../src/core/updates.ts";
 import { LogHub } from "../../src/log/logger.ts";
 import { type BenchEnv, type DaemonCommand, killEverything, prepareEnv, readMemory, startDaemon } from "./harness.ts";
 import { summarizeProfile, type ProfileSummary } from "./profile.ts";
+import { fmtRate, median, mib, perSec, printTable, round, row } from "./report.ts";
 import { type StreamOptions, type StreamStats, writeStream } from "./stream.ts";
+import {
+  type HookLatency,
+  type Matching,
+  measureHookLatency,
+  measureMatching,
+  measureSpawnFloor,
+  measureUmhEndToEnd,
+  type SpawnFloor,
+  UMH_TARGETS,
+  type UmhEndToEnd,
+} from "./umh.ts";
 
 const ROOT = resolve(import.meta.dir, "../..");
 const BINARY = join(ROOT, "dist/drbd-reactor");
@@ -74,15 +95,24 @@ const keep = args.includes("--keep");
 const runsArg = args.indexOf("--runs");
 const E2E_RUNS = runsArg >= 0 ? Math.max(1, Number(args[runsArg + 1]) || 3) : 3;
 
+const onlyArg = args.indexOf("--only");
+const only = onlyArg >= 0 ? args[onlyArg + 1] : undefined;
+if (only !== undefined && only !== "core" && only !== "umh") {
+  process.stderr.write(`bench: --only takes "core" or "umh", not ${JSON.stringify(only ?? "")}\n`);
+  process.exit(2);
+}
+const runCore = only !== "umh";
+const runUmh = only !== "core";
+const umhEventsArg = args.indexOf("--umh-events");
+const UMH_EVENTS = umhEventsArg >= 0 ? Math.max(1, Number(args[umhEventsArg + 1]) || 1000) : 1000;
+/** Hook latency: events before the measured ones (not in the percentiles). */
+const UMH_WARMUP = 50;
+/** Hook latency: pause after each hook reported before the next event line. */
+const UMH_GAP_MS = 5;
+/** Spawn floor: samples. */
+const UMH_FLOOR_SAMPLES = 300;
+
 const failures: string[] = [];
-const median = (xs: readonly number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-};
-const round = (x: number, digits = 1): number => Math.round(x * 10 ** digits) / 10 ** digits;
-const mib = (kib: number): number => round(kib / 1024, 1);
-const perSec = (lines: number, ms: number): number => Math.round((lines * 1000) / ms);
 
 /** Run one measurement; a failure is recorded (and makes the exit code 1) instead of ending the run. */
 async function measure<T>(name: string, fn: () => Promise<T> | T): Promise<T | null> {
@@ -357,22 +387,96 @@ async function profileSource(env: BenchEnv, stream: string, stats: StreamStats):
   return { run, file, summary: summarizeProfile(file, ROOT, 20, "#readLines") };
 }
 
-// --- report ----------------------------------------------------------------------
+// --- umh plugin ----------------------------------------------------------------------
 
-function fmtRate(x: number | undefined): string {
-  return x === undefined ? "n/a" : `${Math.round(x / 1000).toLocaleString("en-US")}k lines/s`;
+interface UmhResults {
+  latency: HookLatency | null;
+  spawnFloor: SpawnFloor | null;
+  matching: Matching | null;
+  endToEnd: UmhEndToEnd | null;
 }
 
-function row(metric: string, value: string, target: string, ok: boolean | null): string[] {
-  return [metric, value, target, ok === null ? "" : ok ? "ok" : "MISS"];
+const fmtMs = (x: number): string => `${x.toFixed(2)} ms`;
+
+function umhRows(u: UmhResults): string[][] {
+  const rows: string[][] = [];
+  const { latency: l, spawnFloor: f, matching: m, endToEnd: e } = u;
+  const n = l ? l.samples : UMH_EVENTS;
+  rows.push(row(`(u1) event line → hook running, p50 (${n} events)`, l ? fmtMs(l.p50Ms) : "FAILED", "", null));
+  if (l) rows.push(row("(u1) … p90", fmtMs(l.p90Ms), "", null));
+  const p99Target = `≤ ${UMH_TARGETS.latencyP99Ms} ms`;
+  rows.push(row("(u1) … p99", l ? fmtMs(l.p99Ms) : "FAILED", p99Target, l ? l.p99Ms <= UMH_TARGETS.latencyP99Ms : false));
+  if (l) {
+    rows.push(row("(u1) … max", fmtMs(l.maxMs), "", null));
+    rows.push(row("(u1) … first event after the dump (cold, not in the percentiles)", fmtMs(l.firstEventMs), "", null));
+  }
+  rows.push(row("(u1') Bun.spawn sh -c from the bench, p50 / p99", f ? `${fmtMs(f.p50Ms)} / ${fmtMs(f.p99Ms)}` : "FAILED", "", null));
+  if (l && f) rows.push(row("(u1) − (u1'): the daemon's share, p50", fmtMs(round(l.p50Ms - f.p50Ms, 3)), "", null));
+  if (m) {
+    for (const vr of m.variants) {
+      const target = vr.name === "indexed" ? "" : `≥ ${UMH_TARGETS.eventsPerSec / 1000}k events/s`;
+      rows.push(
+        row(
+          `(u2) matcher alone, ${vr.rules} rules, ${vr.name} (${vr.nsPerUpdate} ns/update)`,
+          fmtRate(vr.updatesPerSec, "updates"),
+          target,
+          target ? vr.updatesPerSec >= UMH_TARGETS.eventsPerSec : null,
+        ),
+      );
+    }
+    rows.push(
+      row(
+        "(u2) parseLine + ResourceStore + matcher (mixed)",
+        fmtRate(m.parseStoreMatchLinesPerSec),
+        `≥ ${UMH_TARGETS.eventsPerSec / 1000}k events/s`,
+        m.parseStoreMatchLinesPerSec >= UMH_TARGETS.eventsPerSec,
+      ),
+    );
+    rows.push(row("(u2) … parseLine + ResourceStore alone (same runs)", fmtRate(m.parseStoreLinesPerSec), "", null));
+    rows.push(row("(u2) … time matching adds", `${m.matchSharePercent} %`, "", null));
+    rows.push(row("(u2) Reactor.feedLine + umh (100 rules, mixed)", fmtRate(m.reactorUmhLinesPerSec), "", null));
+    rows.push(row("(u2) Reactor.feedLine + debugger (same process)", fmtRate(m.reactorDebuggerLinesPerSec), "", null));
+  } else {
+    rows.push(row("(u2) matcher alone, 100 rules", "FAILED", `≥ ${UMH_TARGETS.eventsPerSec / 1000}k events/s`, false));
+  }
+  rows.push(row("(u3) end to end, [[umh]] 100 rules, READY → consumed", e ? fmtRate(e.umhLinesPerSec) : "FAILED", "", null));
+  if (e) {
+    rows.push(row("(u3) … [[debugger]] instead (interleaved runs)", fmtRate(e.debuggerLinesPerSec), "", null));
+    rows.push(row("(u3) … umh / debugger", `${e.relativePercent} %`, "", null));
+  }
+  return rows;
 }
 
-function printTable(rows: readonly string[][]): void {
-  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
-  const line = (r: readonly string[]): string => r.map((cell, c) => cell.padEnd(widths[c]!)).join("  ").trimEnd();
-  console.log(line(rows[0]!));
-  console.log(widths.map((w) => "-".repeat(w)).join("  "));
-  for (const r of rows.slice(1)) console.log(line(r));
+function printUmhDetails(u: UmhResults): void {
+  const { latency: l, spawnFloor: f, matching: m, endToEnd: e } = u;
+  const loads = (xs: readonly number[]): string => xs.map((x) => x.toFixed(2)).join(" ");
+  if (l) {
+    console.log(
+      `\nhook latency: ${l.samples} events after ${l.warmup} warm-up events, one at a time, ${l.gapMs} ms pause after each hook; ` +
+        `${l.resources} resources loaded; min ${fmtMs(l.minMs)}, mean ${fmtMs(l.meanMs)}; daemon RSS after ${l.daemonRssAfterMiB ?? "?"} MiB; ` +
+        `load average before ${loads(l.loadAverageBefore)}, after ${loads(l.loadAverageAfter)}`,
+    );
+    console.log(
+      "  measured: write() of the line into the fake drbdsetup's FIFO → cat → daemon reads, parses, applies, matches, logs, " +
+        "spawns sh -c → the hook's echo (a builtin) reaches the bench's FIFO (poll wake-up); one clock (the bench's)",
+    );
+  }
+  if (f) {
+    console.log(
+      `spawn floor: ${f.samples} runs of Bun.spawn(sh -c 'echo … > FIFO') from the bench: ` +
+        `min ${fmtMs(f.minMs)}, p90 ${fmtMs(f.p90Ms)}, max ${fmtMs(f.maxMs)}`,
+    );
+  }
+  if (m) {
+    console.log(
+      `rule matching: ${m.updates} updates (${Object.entries(m.updatesByKind)
+        .map(([k, c]) => `${c} ${k}`)
+        .join(", ")}) from ${m.lines} lines; rule sets: ${m.variants.map((vr) => `${vr.name} = ${vr.description}`).join("; ")}`,
+    );
+  }
+  if (e) {
+    console.log(`end-to-end runs (READY → consumed): ${e.runs.map((r) => `${r.config} ${fmtRate(r.linesPerSecFromReady)}`).join(", ")}`);
+  }
 }
 
 // --- main ------------------------------------------------------------------------
@@ -398,86 +502,133 @@ async function main(): Promise<number> {
   try {
     const fullStream = join(dir, "events2-full.txt");
     const dumpStream = join(dir, "events2-dump.txt");
-    let t = performance.now();
-    const full = writeStream(fullStream, FULL);
-    writeStream(dumpStream, DUMP_ONLY);
     const emptyStream = join(dir, "events2-empty.txt");
-    writeStream(emptyStream, EMPTY);
+    const t = performance.now();
+    const full = writeStream(fullStream, FULL);
+    if (runCore) {
+      writeStream(dumpStream, DUMP_ONLY);
+      writeStream(emptyStream, EMPTY);
+    }
     process.stderr.write(
       `bench: stream: ${full.totalLines} lines (${full.dumpLines} dump, ${full.statsLines} statistics, ${full.stateLines} state), ` +
         `${mib(full.bytes / 1024)} MiB, generated in ${Math.round(performance.now() - t)} ms in ${dir}\n`,
     );
 
-    const reference = await measure("(f) cat / bare Bun line reader", () => measureReferences(fullStream, full));
-    const startup = await measure(`(e) exec → READY, ${READY_RUNS} runs`, () => measureStartup(env, dumpStream));
-    const idle = await measure("(c) idle RSS with 1000 resources", () => measureIdle(env, dumpStream));
-    const idleEmpty = await measure("(c) idle RSS without resources", () => measureIdle(env, emptyStream));
-    const e2e = await measure(`(a)+(d) end to end, ${E2E_RUNS} runs`, () => measureEndToEnd(env, fullStream, full));
-    const inProcess = await measure("(b) parser + store in-process", () => measureInProcess(fullStream, full));
-    const profile = wantProfile ? await measure("profile of bun src/main.ts", () => profileSource(env, fullStream, full)) : null;
-
-    const rows: string[][] = [["measurement", "value", "target", ""]];
-    rows.push(
-      row(
-        "(a) end to end, READY → consumed",
-        e2e ? fmtRate(e2e.linesPerSecFromReady) : "FAILED",
-        "≥ 400k lines/s",
-        e2e ? e2e.linesPerSecFromReady >= TARGETS.e2eLinesPerSec : false,
-      ),
-    );
-    rows.push(row("(a) end to end, exec → consumed", e2e ? fmtRate(e2e.linesPerSecFromExec) : "FAILED", "", null));
-    rows.push(row("(b) parseLine + ResourceStore", inProcess ? fmtRate(inProcess.parseStoreLinesPerSec) : "FAILED", "", null));
-    if (inProcess) {
-      rows.push(row("(b) … first pass (cold JIT)", fmtRate(inProcess.parseStoreFirstPassLinesPerSec), "", null));
-      rows.push(row("(b) parseLine only (warm)", fmtRate(inProcess.parseOnlyLinesPerSec), "", null));
-      rows.push(row("(b) Reactor.feedLine + debugger", fmtRate(inProcess.reactorDebuggerLinesPerSec), "", null));
+    const umh: UmhResults = { latency: null, spawnFloor: null, matching: null, endToEnd: null };
+    // Hook latency first, while the machine is as idle as it gets (nothing of ours has run yet).
+    if (runUmh) {
+      umh.latency = await measure(`(u1) event line → hook running, ${UMH_EVENTS} events`, () =>
+        measureHookLatency(env, {
+          binary: BINARY,
+          events: UMH_EVENTS,
+          warmup: UMH_WARMUP,
+          gapMs: UMH_GAP_MS,
+          hookTimeoutMs: 5000,
+          timeoutMs: TIMEOUT_MS,
+          dump: DUMP_ONLY,
+        }),
+      );
+      umh.spawnFloor = await measure(`(u1') Bun.spawn sh -c floor, ${UMH_FLOOR_SAMPLES} runs`, () =>
+        measureSpawnFloor(env, UMH_FLOOR_SAMPLES, 20, UMH_GAP_MS, 5000),
+      );
     }
-    rows.push(
-      row("(c) idle RSS, 1000 resources", idle ? `${idle.idleRssMiB} MiB` : "FAILED", "≤ 40 MiB", idle ? idle.idleRssMiB <= TARGETS.idleRssMiB : false),
-    );
-    rows.push(row("(c) … idle RSS, 0 resources (runtime baseline)", idleEmpty ? `${idleEmpty.idleRssMiB} MiB` : "FAILED", "", null));
-    rows.push(
-      row("(d) peak RSS (VmHWM) after burst", e2e ? `${e2e.peakRssMiB} MiB` : "FAILED", "≤ 80 MiB", e2e ? e2e.peakRssMiB <= TARGETS.peakRssMiB : false),
-    );
-    rows.push(
-      row(
-        `(e) exec → READY=1 (median of ${READY_RUNS})`,
-        startup ? `${startup.readyMedianMs} ms` : "FAILED",
-        "≤ 100 ms",
-        startup ? startup.readyMedianMs <= TARGETS.readyMs : false,
-      ),
-    );
-    if (startup) rows.push(row("(e) exec → 1000-resource dump consumed", `${startup.dumpAppliedMedianMs} ms`, "", null));
-    rows.push(row("(f) cat | cat >/dev/null", reference ? fmtRate(reference.catLinesPerSec) : "FAILED", "", null));
-    rows.push(row("(f) cat | bare Bun line reader (exec)", reference ? fmtRate(reference.bunReaderLinesPerSec) : "FAILED", "", null));
-    if (reference) rows.push(row("(f) … reader, first chunk → EOF", fmtRate(reference.bunReaderSteadyLinesPerSec), "", null));
-    if (profile) rows.push(row("profiled bun src/main.ts, READY → consumed", fmtRate(profile.run.linesPerSecFromReady), "", null));
+
+    let reference = null;
+    let startup = null;
+    let idle = null;
+    let idleEmpty = null;
+    let e2e = null;
+    let inProcess = null;
+    let profile = null;
+    if (runCore) {
+      reference = await measure("(f) cat / bare Bun line reader", () => measureReferences(fullStream, full));
+      startup = await measure(`(e) exec → READY, ${READY_RUNS} runs`, () => measureStartup(env, dumpStream));
+      idle = await measure("(c) idle RSS with 1000 resources", () => measureIdle(env, dumpStream));
+      idleEmpty = await measure("(c) idle RSS without resources", () => measureIdle(env, emptyStream));
+      e2e = await measure(`(a)+(d) end to end, ${E2E_RUNS} runs`, () => measureEndToEnd(env, fullStream, full));
+      // Before (u2): its "first pass" is the cold-JIT figure of this process.
+      inProcess = await measure("(b) parser + store in-process", () => measureInProcess(fullStream, full));
+      profile = wantProfile ? await measure("profile of bun src/main.ts", () => profileSource(env, fullStream, full)) : null;
+    }
+
+    if (runUmh) {
+      umh.matching = await measure("(u2) rule matching in-process, 100 non-matching rules", () => measureMatching(fullStream, full));
+      umh.endToEnd = await measure(`(u3) end to end, [[umh]] vs [[debugger]], ${E2E_RUNS} runs each`, () =>
+        measureUmhEndToEnd(env, BINARY, fullStream, full, SENTINEL_LOG, E2E_RUNS, TIMEOUT_MS),
+      );
+    }
 
     console.log(
       `\ndrbd-reactor benchmark: ${full.totalLines.toLocaleString("en-US")} lines (${FULL.resources} resources × ${FULL.peers} peers; ` +
         `${full.statsLines} statistics + ${full.stateLines} state change lines), ${mib(full.bytes / 1024)} MiB, bun ${Bun.version}, ` +
         `${cpus().length} CPU(s), load average at start ${loadAtStart.map((x) => x.toFixed(2)).join(" ")}\n`,
     );
-    printTable(rows);
-    if (e2e) {
-      console.log(
-        `\nend-to-end runs: ${e2e.runs.map((r) => `${fmtRate(r.linesPerSecFromReady)} (READY ${r.readyMs} ms, consumed ${r.consumedMs} ms, HWM ${r.peakRssMiB} MiB)`).join("; ")}`,
+
+    if (runCore) {
+      const rows: string[][] = [["measurement", "value", "target", ""]];
+      rows.push(
+        row(
+          "(a) end to end, READY → consumed",
+          e2e ? fmtRate(e2e.linesPerSecFromReady) : "FAILED",
+          "≥ 400k lines/s",
+          e2e ? e2e.linesPerSecFromReady >= TARGETS.e2eLinesPerSec : false,
+        ),
       );
-    }
-    if (idle) console.log(`idle RSS samples every 500 ms (1000 resources): ${idle.samplesMiB.join(", ")} MiB`);
-    if (startup) console.log(`exec → READY runs: ${startup.readyMs.join(", ")} ms`);
-    if (e2e && e2e.linesPerSecFromReady < TARGETS.e2eLinesPerSec && !wantProfile) {
-      console.log("end to end is below target: `bun test/bench/run.ts --profile` shows where the time goes");
-    }
-    if (profile) {
-      console.log(
-        `\nprofile of the burst (${profile.file}${keep ? "" : ", removed at exit; --keep keeps it"}): ` +
-          `window ${profile.summary.windowMs} ms, busy ${profile.summary.busyMs} ms (the rest is idle: waiting for input):`,
+      rows.push(row("(a) end to end, exec → consumed", e2e ? fmtRate(e2e.linesPerSecFromExec) : "FAILED", "", null));
+      rows.push(row("(b) parseLine + ResourceStore", inProcess ? fmtRate(inProcess.parseStoreLinesPerSec) : "FAILED", "", null));
+      if (inProcess) {
+        rows.push(row("(b) … first pass (cold JIT)", fmtRate(inProcess.parseStoreFirstPassLinesPerSec), "", null));
+        rows.push(row("(b) parseLine only (warm)", fmtRate(inProcess.parseOnlyLinesPerSec), "", null));
+        rows.push(row("(b) Reactor.feedLine + debugger", fmtRate(inProcess.reactorDebuggerLinesPerSec), "", null));
+      }
+      rows.push(
+        row("(c) idle RSS, 1000 resources", idle ? `${idle.idleRssMiB} MiB` : "FAILED", "≤ 40 MiB", idle ? idle.idleRssMiB <= TARGETS.idleRssMiB : false),
       );
-      console.log("  self time:");
-      for (const e of profile.summary.self) console.log(`    ${String(e.percent).padStart(5)} %  ${e.fn}`);
-      console.log("  inclusive time:");
-      for (const e of profile.summary.inclusive) console.log(`    ${String(e.percent).padStart(5)} %  ${e.fn}`);
+      rows.push(row("(c) … idle RSS, 0 resources (runtime baseline)", idleEmpty ? `${idleEmpty.idleRssMiB} MiB` : "FAILED", "", null));
+      rows.push(
+        row("(d) peak RSS (VmHWM) after burst", e2e ? `${e2e.peakRssMiB} MiB` : "FAILED", "≤ 80 MiB", e2e ? e2e.peakRssMiB <= TARGETS.peakRssMiB : false),
+      );
+      rows.push(
+        row(
+          `(e) exec → READY=1 (median of ${READY_RUNS})`,
+          startup ? `${startup.readyMedianMs} ms` : "FAILED",
+          "≤ 100 ms",
+          startup ? startup.readyMedianMs <= TARGETS.readyMs : false,
+        ),
+      );
+      if (startup) rows.push(row("(e) exec → 1000-resource dump consumed", `${startup.dumpAppliedMedianMs} ms`, "", null));
+      rows.push(row("(f) cat | cat >/dev/null", reference ? fmtRate(reference.catLinesPerSec) : "FAILED", "", null));
+      rows.push(row("(f) cat | bare Bun line reader (exec)", reference ? fmtRate(reference.bunReaderLinesPerSec) : "FAILED", "", null));
+      if (reference) rows.push(row("(f) … reader, first chunk → EOF", fmtRate(reference.bunReaderSteadyLinesPerSec), "", null));
+      if (profile) rows.push(row("profiled bun src/main.ts, READY → consumed", fmtRate(profile.run.linesPerSecFromReady), "", null));
+
+      printTable(rows);
+      if (e2e) {
+        console.log(
+          `\nend-to-end runs: ${e2e.runs.map((r) => `${fmtRate(r.linesPerSecFromReady)} (READY ${r.readyMs} ms, consumed ${r.consumedMs} ms, HWM ${r.peakRssMiB} MiB)`).join("; ")}`,
+        );
+      }
+      if (idle) console.log(`idle RSS samples every 500 ms (1000 resources): ${idle.samplesMiB.join(", ")} MiB`);
+      if (startup) console.log(`exec → READY runs: ${startup.readyMs.join(", ")} ms`);
+      if (e2e && e2e.linesPerSecFromReady < TARGETS.e2eLinesPerSec && !wantProfile) {
+        console.log("end to end is below target: `bun test/bench/run.ts --profile` shows where the time goes");
+      }
+      if (profile) {
+        console.log(
+          `\nprofile of the burst (${profile.file}${keep ? "" : ", removed at exit; --keep keeps it"}): ` +
+            `window ${profile.summary.windowMs} ms, busy ${profile.summary.busyMs} ms (the rest is idle: waiting for input):`,
+        );
+        console.log("  self time:");
+        for (const e of profile.summary.self) console.log(`    ${String(e.percent).padStart(5)} %  ${e.fn}`);
+        console.log("  inclusive time:");
+        for (const e of profile.summary.inclusive) console.log(`    ${String(e.percent).padStart(5)} %  ${e.fn}`);
+      }
+    }
+
+    if (runUmh) {
+      if (runCore) console.log("");
+      printTable([["umh plugin", "value", "target", ""], ...umhRows(umh)]);
+      printUmhDetails(umh);
     }
 
     mkdirSync(join(ROOT, "build/bench"), { recursive: true });
@@ -486,6 +637,7 @@ async function main(): Promise<number> {
       bun: Bun.version,
       cpus: cpus().length,
       loadAverageAtStart: loadAtStart,
+      only: only ?? null,
       stream: { ...FULL, ...full },
       targets: TARGETS,
       endToEnd: e2e,
@@ -495,6 +647,7 @@ async function main(): Promise<number> {
       startup,
       reference,
       profile: profile ? { run: profile.run, summary: profile.summary } : null,
+      umh: runUmh ? { targets: UMH_TARGETS, ...umh } : null,
       failures,
     };
     writeFileSync(RESULT_FILE, `${JSON.stringify(result, null, 2)}\n`);
