@@ -278,6 +278,39 @@ event-type = "Change"
     await until("a hook after the bad ones", () => envs(out.dir).length > 0);
   }, 20_000);
 
+  test("max-concurrent = 1: hooks of one event burst run one after another, none dropped", async () => {
+    const log = scratch.path("serial.log");
+    const hook = `echo "start $(date +%s%N)" >> ${log}; sleep 0.2; echo "end $(date +%s%N)" >> ${log}`;
+    const d = start(
+      "serial",
+      `[[umh]]
+max-concurrent = 1
+[[umh.connection]]
+command = '${hook}'
+event-type = "Change"
+new.connection-state = { operator = "NotEquals", value = "Connected" }
+
+[[umh.peerdevice]]
+command = '${hook}'
+event-type = "Change"
+new.peer-disk-state = "DUnknown"
+`,
+    );
+    await d.waitFor(/initial state complete/);
+    cluster.crash("charlie");
+    try {
+      // One connection and one peer-device update: two hooks, strictly one after the other.
+      const lines = await until("both hooks", () => {
+        const text = existsSync(log) ? readFileSync(log, "utf8").trim().split("\n") : [];
+        return text.length === 4 && text;
+      });
+      expect(lines.map((l) => l.split(" ")[0])).toEqual(["start", "end", "start", "end"]);
+      await d.waitFor(/1 hook\(s\) waiting: max-concurrent \(1\) reached/);
+    } finally {
+      cluster.restore("charlie");
+    }
+  }, 20_000);
+
   test("reload while a hook runs: the unchanged instance keeps running its hook", async () => {
     const marker = scratch.path("slow-done");
     const snippets = scratch.path("umh.d");
