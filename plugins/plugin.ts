@@ -21,12 +21,29 @@
 import type { GenericSchema } from "valibot";
 import type { PluginUpdate } from "../src/core/updates.ts";
 import type { ReadonlyResourceStore } from "../src/core/state.ts";
+import type { CoreCounters } from "../src/core/counters.ts";
 import type { Logger } from "../src/log/logger.ts";
 
 /** Plugin kinds upstream drbd-reactor knows, in its documentation order. */
 export const PLUGIN_KINDS = ["promoter", "debugger", "umh", "prometheus", "agentx"] as const;
 /** A plugin kind (the `[[kind]]` table name). */
 export type PluginKind = (typeof PLUGIN_KINDS)[number];
+
+/** One running plugin instance as others (the metrics plugins) may see it. */
+export interface PluginStatus {
+  readonly kind: PluginKind;
+  /** Config file the instance came from. */
+  readonly source: string;
+  /** Whether it runs (false while it waits to be restarted after a failure). */
+  readonly up: boolean;
+}
+
+/** The daemon's own health, read-only, for self-monitoring metrics. */
+export interface CoreView {
+  readonly counters: CoreCounters;
+  /** Every configured plugin instance, in start order. */
+  plugins(): readonly PluginStatus[];
+}
 
 /** What the core hands to a plugin. */
 export interface PluginContext {
@@ -36,6 +53,8 @@ export interface PluginContext {
   readonly store: ReadonlyResourceStore;
   /** Config file this instance came from (for messages). */
   readonly source: string;
+  /** The daemon's counters and plugin health. */
+  readonly core: CoreView;
 }
 
 /** A running plugin instance. */

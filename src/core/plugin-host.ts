@@ -12,7 +12,7 @@
  * @module
  */
 import type { PluginInstance } from "../config/types.ts";
-import type { Plugin, PluginContext, PluginFactory } from "../../plugins/plugin.ts";
+import type { CoreView, Plugin, PluginContext, PluginFactory } from "../../plugins/plugin.ts";
 import type { Logger } from "../log/logger.ts";
 import type { ReadonlyResourceStore } from "./state.ts";
 import type { PluginUpdate } from "./updates.ts";
@@ -35,6 +35,7 @@ export type HostState = "starting" | "up" | "down" | "stopped";
 export interface HostEnvironment {
   readonly log: Logger;
   readonly store: ReadonlyResourceStore;
+  readonly core: CoreView;
   /** Replays the current state into `deliver` (called right after a successful create). */
   replay(deliver: (u: PluginUpdate) => void): void;
   /** Told whenever a queue drained below the low-water mark. */
@@ -95,7 +96,7 @@ export class PluginHost {
    */
   async start(): Promise<void> {
     this.#state = "starting";
-    const ctx: PluginContext = { log: this.#log, store: this.#env.store, source: this.instance.source };
+    const ctx: PluginContext = { log: this.#log, store: this.#env.store, source: this.instance.source, core: this.#env.core };
     let plugin: Plugin;
     try {
       plugin = await this.#factory.create(this.instance.config, ctx);

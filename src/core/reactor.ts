@@ -10,7 +10,7 @@
  *
  * @module
  */
-import type { PluginFactory, PluginKind } from "../../plugins/plugin.ts";
+import type { CoreView, PluginFactory, PluginKind, PluginStatus } from "../../plugins/plugin.ts";
 import type { PluginInstance } from "../config/types.ts";
 import type { Logger } from "../log/logger.ts";
 import { CoreCounters } from "./counters.ts";
@@ -52,6 +52,12 @@ export class Reactor {
   #lastRejectWarn = new Map<ParseFailureReason | "too-long", { at: number; suppressed: number }>();
   #reportedUnknown = new Set<string>();
   #reportedRounded = new Set<string>();
+  /** Read-only view handed to plugins (self-monitoring metrics). */
+  readonly core: CoreView = {
+    counters: this.counters,
+    plugins: (): PluginStatus[] =>
+      [...this.#hosts.values()].map((h) => ({ kind: h.instance.kind, source: h.instance.source, up: h.up })),
+  };
 
   constructor(opts: ReactorOptions) {
     this.#log = opts.log;
@@ -167,6 +173,7 @@ export class Reactor {
       const host = new PluginHost(instance, factory as PluginFactory<unknown>, {
         log: this.#log.child("core"),
         store: this.store,
+        core: this.core,
         replay: (deliver) => replayAll(this.store.resources(), deliver),
         onDrained: this.#onDrained,
       });
