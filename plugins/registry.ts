@@ -6,10 +6,12 @@
  */
 import type { PluginFactory, PluginKind } from "./plugin.ts";
 import { debuggerPlugin } from "./debugger/index.ts";
+import { prometheusPlugin } from "./prometheus/index.ts";
 import { umhPlugin } from "./umh/index.ts";
 
 /** Implemented plugin kinds. Kinds absent here are known upstream but not implemented yet. */
 export const PLUGIN_FACTORIES: ReadonlyMap<PluginKind, PluginFactory<any>> = new Map<PluginKind, PluginFactory<any>>([
   ["debugger", debuggerPlugin],
   ["umh", umhPlugin],
+  ["prometheus", prometheusPlugin],
 ]);
