@@ -11,13 +11,24 @@ BINARY := dist/drbd-reactor
 SOURCES := $(shell find src plugins -name '*.ts' -o -name '*.json' 2>/dev/null) package.json
 STAMP := node_modules/.install-stamp
 
-.PHONY: all build test check demo bench clean tools
+.PHONY: all build test check demo bench clean tools system-deps
 
 all: build
 
 # bun through npm (its postinstall fetches the runtime from the npm registry).
 tools:
 	@command -v bun >/dev/null 2>&1 || { echo "installing bun $(BUN_VERSION) with npm"; npm install -g --allow-scripts=bun bun@$(BUN_VERSION) >/dev/null 2>&1 || npm install -g bun@$(BUN_VERSION); }
+
+# Real peers for the end-to-end tests: Debian's prometheus package (promtool + server).
+system-deps:
+	@if ! command -v promtool >/dev/null 2>&1 || ! command -v prometheus >/dev/null 2>&1; then \
+	  echo "installing Debian's prometheus package (promtool and server for the e2e tests)"; \
+	  for i in 1 2 3; do \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus >/dev/null && break; \
+	    echo "apt-get failed (attempt $$i), retrying"; sleep 5; \
+	  done; \
+	  command -v promtool >/dev/null 2>&1 || { echo "could not install prometheus"; exit 1; }; \
+	fi
 
 $(STAMP): package.json bun.lock | tools
 	$(BUN) install --frozen-lockfile
@@ -36,7 +47,7 @@ check: $(STAMP)
 	$(BUN) check
 
 # Type check, then every test (unit, simulator, integration against the compiled binary).
-test: $(BINARY) check
+test: $(BINARY) check system-deps
 	@mkdir -p build
 	$(BUN) test --timeout 30000 --reporter=junit --reporter-outfile=build/junit.xml
 
