@@ -57,24 +57,86 @@ function asMetric(family: Family, values: Sample[], format: ExpositionFormat): c
 export function collect(input: ScrapeInput): { family: Family; values: Sample[] }[] {
   const out: { family: Family; values: Sample[] }[] = [];
   for (const family of familiesFor(input.enums)) {
-    const values: Sample[] = [];
-    const names = family.labels;
-    family.collect(input, (labelValues, value) => {
-      const labels: Record<string, string> = {};
-      for (let i = 0; i < names.length; i++) labels[names[i]!] = labelValues[i]!;
-      values.push({ labels, value });
-    });
-    if (values.length > 0) out.push({ family, values });
+    const flat = collectFlat(family, input);
+    if (flat.length > 0) out.push({ family, values: toSamples(family, flat) });
   }
   return out;
 }
 
-/** Render `input` in `format` with prom-client. */
-export async function render(input: ScrapeInput, format: ExpositionFormat): Promise<string> {
-  const registry = new client.Registry();
-  registry.setContentType(CONTENT_TYPES[format] as never);
-  for (const { family, values } of collect(input)) registry.registerMetric(asMetric(family, values, format));
-  return registry.metrics();
+/** One family's samples as `[label values…, value]` repeated: cheap to build and to compare. */
+function collectFlat(family: Family, input: ScrapeInput): (string | number)[] {
+  const flat: (string | number)[] = [];
+  family.collect(input, (labelValues, value) => {
+    for (let i = 0; i < labelValues.length; i++) flat.push(labelValues[i]!);
+    flat.push(value);
+  });
+  return flat;
+}
+
+function toSamples(family: Family, flat: readonly (string | number)[]): Sample[] {
+  const names = family.labels;
+  const width = names.length + 1;
+  const values: Sample[] = [];
+  for (let at = 0; at < flat.length; at += width) {
+    const labels: Record<string, string> = {};
+    for (let i = 0; i < names.length; i++) labels[names[i]!] = flat[at + i] as string;
+    values.push({ labels, value: flat[at + names.length] as number });
+  }
+  return values;
+}
+
+function sameFlat(a: readonly (string | number)[], b: readonly (string | number)[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/** prom-client's one-family renderer (public on Registry, missing from its type declarations). */
+type FamilyFormatter = { getMetricsAsString(metric: client.Metric): Promise<string> };
+
+/**
+ * Renders the exposition family by family and keeps each family's text: a
+ * family whose samples did not change since the last render is not formatted
+ * again. A statistics poll re-renders the counter families only; a role
+ * change re-renders the few families that carry roles. prom-client formats
+ * every family it is given.
+ */
+export class FamilyRenderer {
+  readonly #format: ExpositionFormat;
+  readonly #registry: FamilyFormatter;
+  #cache = new Map<string, { flat: (string | number)[]; text: string }>();
+
+  constructor(format: ExpositionFormat) {
+    this.#format = format;
+    const registry = new client.Registry();
+    registry.setContentType(CONTENT_TYPES[format] as never);
+    this.#registry = registry as unknown as FamilyFormatter;
+  }
+
+  /** The whole exposition of `input`. */
+  async render(input: ScrapeInput): Promise<string> {
+    const parts: string[] = [];
+    const next = new Map<string, { flat: (string | number)[]; text: string }>();
+    for (const family of familiesFor(input.enums)) {
+      const flat = collectFlat(family, input);
+      if (flat.length === 0) continue;
+      const cached = this.#cache.get(family.name);
+      const text =
+        cached && sameFlat(cached.flat, flat)
+          ? cached.text
+          : await this.#registry.getMetricsAsString(asMetric(family, toSamples(family, flat), this.#format));
+      next.set(family.name, { flat, text });
+      parts.push(text);
+    }
+    this.#cache = next;
+    // Joined as prom-client's Registry.metrics() joins families.
+    return this.#format === "openmetrics" ? `${parts.join("\n")}\n# EOF\n` : `${parts.join("\n\n")}\n`;
+  }
+}
+
+/** Render `input` in `format` with prom-client (no cache). */
+export function render(input: ScrapeInput, format: ExpositionFormat): Promise<string> {
+  return new FamilyRenderer(format).render(input);
 }
 
 /** Options of a {@link CachedExposition}. */
@@ -93,6 +155,7 @@ export interface ExpositionSource {
 export class CachedExposition {
   readonly #source: ExpositionSource;
   readonly #cache = new Map<ExpositionFormat, { key: string; text: Promise<string> }>();
+  readonly #renderers = new Map<ExpositionFormat, FamilyRenderer>();
 
   constructor(source: ExpositionSource) {
     this.#source = source;
@@ -112,7 +175,11 @@ export class CachedExposition {
     if (cached && cached.key === key) return cached.text;
     const { store, core, versions, enums } = this.#source;
     const resources = [...store.resources()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-    const text = render({ resources, versions, core, enums }, format);
+    let renderer = this.#renderers.get(format);
+    if (!renderer) this.#renderers.set(format, (renderer = new FamilyRenderer(format)));
+    // Renders of one format are chained: each builds on the previous one's family cache.
+    const previous = cached?.text ?? Promise.resolve("");
+    const text = previous.catch(() => "").then(() => renderer.render({ resources, versions, core, enums }));
     this.#cache.set(format, { key, text });
     return text;
   }
