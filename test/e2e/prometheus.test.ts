@@ -114,7 +114,7 @@ describe("a real Prometheus server", () => {
       expect([...lost.keys()].map((k) => JSON.parse(k).minor).sort()).toEqual(["1000", "1001", "1002"]);
       cluster.heal();
       await waitQuery("drbd_device_quorum == 1", (m) => m.size === 3, "quorum back");
-      const labels = await (await fetch(`${api}/api/v1/label/name/values?match[]=drbd_resource_role`)).json();
+      const labels = (await (await fetch(`${api}/api/v1/label/name/values?match[]=drbd_resource_role`)).json()) as { data: string[] };
       expect(labels.data).toEqual(["r0", "r1"]); // what the Grafana $resource variable needs
     } finally {
       cluster.heal();
