@@ -4,13 +4,17 @@
  * lines). Reports; does not assert. Exits non-zero only when a measurement
  * could not be taken.
  *
- * Usage: bun test/bench/run.ts [--only core|umh] [--profile] [--runs N] [--umh-events N] [--keep]
- *   --only core     only the core measurements (a)–(f)
- *   --only umh      only the umh plugin measurements (u1)–(u3) (see umh.ts)
+ * Usage: bun test/bench/run.ts [--only core|umh|prometheus] [--profile] [--runs N] [--umh-events N]
+ *                                [--prom-cold N] [--prom-cached N] [--keep]
+ *   --only core        only the core measurements (a)–(f)
+ *   --only umh         only the umh plugin measurements (u1)–(u3) (see umh.ts)
+ *   --only prometheus  only the prometheus plugin measurements (p1)–(p5) (see prometheus.ts)
  *   --profile       also run `bun --cpu-prof src/main.ts` on the same stream and
  *                   print where the time goes (core)
  *   --runs N        end-to-end runs (default 3; median reported)
  *   --umh-events N  hook latency events (default 1000; percentiles over these)
+ *   --prom-cold N   cold scrapes per prometheus variant (default 100; at least 30)
+ *   --prom-cached N cached scrapes per prometheus variant (default 500; at least 200)
  *   --keep          keep the temp dir (streams, config, profiles)
  *
  * Measurements, core:
@@ -25,6 +29,14 @@
  *   (u1') the same hook spawned by the bench itself (fork/exec + sh floor)
  *   (u2) rule matching in-process, 100 non-matching rules, 1000-resource stream
  *   (u3) end to end with those 100 rules vs. a debugger
+ * Measurements, prometheus plugin (prometheus.ts), for 1000 resources × 1 volume × 2 peers
+ * and 1000 × 2 volumes × 3 peers, enums = true, scraped with fetch (keep-alive on):
+ *   (p1) first scrape after start
+ *   (p2) cold: the scrape after one state change (role flip / connection change), p50/p99/max
+ *   (p3) cached: repeated scrapes of an unchanged state (also keep-alive off, OpenMetrics)
+ *   (p3') floor: a bare Bun.serve sending the same bytes
+ *   (p4) the scrape after a statistics burst (every device and peer device, counters only)
+ *   (p5) VmRSS before / after 100 / after 200 scrapes, after the cold series and the bursts
  *
  * Results: tables on stdout, JSON in build/bench/result.json (parts not run
  * are null there).
@@ -43,6 +55,7 @@ import type { PluginUpdate } from "../../src/core/updates.ts";
 import { LogHub } from "../../src/log/logger.ts";
 import { type BenchEnv, type DaemonCommand, killEverything, prepareEnv, readMemory, startDaemon } from "./harness.ts";
 import { summarizeProfile, type ProfileSummary } from "./profile.ts";
+import { measurePrometheus, PROM_TARGETS, type PromResult, type PromVariant } from "./prometheus.ts";
 import { fmtRate, median, mib, perSec, printTable, round, row } from "./report.ts";
 import { type StreamOptions, type StreamStats, writeStream } from "./stream.ts";
 import {
@@ -97,12 +110,13 @@ const E2E_RUNS = runsArg >= 0 ? Math.max(1, Number(args[runsArg + 1]) || 3) : 3;
 
 const onlyArg = args.indexOf("--only");
 const only = onlyArg >= 0 ? args[onlyArg + 1] : undefined;
-if (only !== undefined && only !== "core" && only !== "umh") {
-  process.stderr.write(`bench: --only takes "core" or "umh", not ${JSON.stringify(only ?? "")}\n`);
+if (only !== undefined && only !== "core" && only !== "umh" && only !== "prometheus") {
+  process.stderr.write(`bench: --only takes "core", "umh" or "prometheus", not ${JSON.stringify(only ?? "")}\n`);
   process.exit(2);
 }
-const runCore = only !== "umh";
-const runUmh = only !== "core";
+const runCore = only === undefined || only === "core";
+const runUmh = only === undefined || only === "umh";
+const runProm = only === undefined || only === "prometheus";
 const umhEventsArg = args.indexOf("--umh-events");
 const UMH_EVENTS = umhEventsArg >= 0 ? Math.max(1, Number(args[umhEventsArg + 1]) || 1000) : 1000;
 /** Hook latency: events before the measured ones (not in the percentiles). */
@@ -111,6 +125,24 @@ const UMH_WARMUP = 50;
 const UMH_GAP_MS = 5;
 /** Spawn floor: samples. */
 const UMH_FLOOR_SAMPLES = 300;
+
+function numberArg(name: string, fallback: number, min: number): number {
+  const i = args.indexOf(name);
+  if (i < 0) return fallback;
+  const n = Number(args[i + 1]);
+  if (!Number.isInteger(n) || n < min) {
+    process.stderr.write(`bench: ${name} takes an integer ≥ ${min}, not ${JSON.stringify(args[i + 1] ?? "")}\n`);
+    process.exit(2);
+  }
+  return n;
+}
+/** Prometheus: cold samples (after 5 warm-up ones) and cached scrapes per variant. */
+const PROM_COLD = numberArg("--prom-cold", 100, 30);
+const PROM_CACHED = numberArg("--prom-cached", 500, 200);
+const PROM_VARIANTS: readonly PromVariant[] = [
+  { name: "1000 resources × 1 volume × 2 peers", resources: 1000, volumes: 1, peers: 2, targets: true },
+  { name: "1000 resources × 2 volumes × 3 peers", resources: 1000, volumes: 2, peers: 3, targets: false },
+];
 
 const failures: string[] = [];
 
@@ -479,6 +511,113 @@ function printUmhDetails(u: UmhResults): void {
   }
 }
 
+// --- prometheus plugin -----------------------------------------------------------------
+
+const ms2 = (x: number): string => `${x.toFixed(2)} ms`;
+const triple = (l: { p50Ms: number; p99Ms: number; maxMs: number }): string => `${ms2(l.p50Ms)} / ${ms2(l.p99Ms)} / ${ms2(l.maxMs)}`;
+
+function promRows(results: readonly (PromResult | null)[]): string[][] {
+  const rows: string[][] = [];
+  results.forEach((p, i) => {
+    const variant = PROM_VARIANTS[i]!;
+    const tag = `${variant.resources}×${variant.volumes}×${variant.peers}`;
+    const t = variant.targets;
+    if (p === null) {
+      rows.push(row(`${tag}: measurements`, "FAILED", "", false));
+      return;
+    }
+    const coldTarget = t ? `≤ ${PROM_TARGETS.coldMs} ms` : "";
+    const cachedTarget = t ? `p99 ≤ ${PROM_TARGETS.cachedP99Ms} ms` : "";
+    rows.push(
+      row(
+        `${tag}: exposition, text 0.0.4 (OpenMetrics)`,
+        `${p.text.lines.toLocaleString("en-US")} lines, ${mib(p.text.bytes / 1024)} MiB (${p.openMetrics.lines.toLocaleString("en-US")} lines, ${mib(p.openMetrics.bytes / 1024)} MiB)`,
+        "",
+        null,
+      ),
+    );
+    rows.push(row(`${tag}: (p1) first scrape after start`, ms2(p.firstScrapeMs), coldTarget, t ? p.firstScrapeMs <= PROM_TARGETS.coldMs : null));
+    rows.push(
+      row(
+        `${tag}: (p2) cold, after 1 state change, p50 / p99 / max (${p.cold.samples})`,
+        triple(p.cold),
+        t ? `p99 ${coldTarget}` : "",
+        t ? p.cold.p99Ms <= PROM_TARGETS.coldMs : null,
+      ),
+    );
+    rows.push(row(`${tag}: (p2) … role flip, p50 / p99 (${p.coldRoleFlip.samples})`, `${ms2(p.coldRoleFlip.p50Ms)} / ${ms2(p.coldRoleFlip.p99Ms)}`, "", null));
+    rows.push(
+      row(`${tag}: (p2) … connection change, p50 / p99 (${p.coldConnection.samples})`, `${ms2(p.coldConnection.p50Ms)} / ${ms2(p.coldConnection.p99Ms)}`, "", null),
+    );
+    rows.push(
+      row(
+        `${tag}: (p3) cached, p50 / p99 / max (${p.cached.samples})`,
+        triple(p.cached),
+        cachedTarget,
+        t ? p.cached.p99Ms <= PROM_TARGETS.cachedP99Ms : null,
+      ),
+    );
+    rows.push(row(`${tag}: (p3) … keep-alive off (${p.cachedNoKeepAlive.samples})`, triple(p.cachedNoKeepAlive), "", null));
+    rows.push(row(`${tag}: (p3) … OpenMetrics (${p.cachedOpenMetrics.samples}); its first scrape ${ms2(p.firstOpenMetricsMs)}`, triple(p.cachedOpenMetrics), "", null));
+    rows.push(row(`${tag}: (p3') floor: bare Bun.serve, same bytes (${p.floor?.samples ?? 0})`, p.floor ? triple(p.floor) : `FAILED: ${p.floorError}`, "", null));
+    const curlCell = (l: PromResult["cachedCurl"]): string => (l ? triple(l) : `n/a${p.curlError ? ` (${p.curlError})` : ""}`);
+    rows.push(row(`${tag}: (p3c) cached, curl client (${p.cachedCurl?.samples ?? 0})`, curlCell(p.cachedCurl), "", null));
+    rows.push(row(`${tag}: (p3c) floor, curl client (${p.floorCurl?.samples ?? 0})`, curlCell(p.floorCurl), "", null));
+    rows.push(
+      row(
+        `${tag}: (p4) after a statistics burst (${p.statsBurst.linesPerBurst} lines), p50 / max (${p.statsBurst.samples})`,
+        `${ms2(p.statsBurst.p50Ms)} / ${ms2(p.statsBurst.maxMs)}`,
+        "",
+        null,
+      ),
+    );
+    const m = p.memory;
+    const growth = round(Math.max(m.after200CachedMiB, m.afterAllCachedMiB) - m.after100CachedMiB, 1);
+    rows.push(row(`${tag}: (p5) VmRSS after dump / after first scrape`, `${m.afterDumpMiB} / ${m.afterFirstScrapeMiB} MiB`, "", null));
+    rows.push(
+      row(
+        `${tag}: (p5) VmRSS before / +100 / +200 / +${m.cachedScrapes} cached scrapes`,
+        `${m.beforeCachedMiB} / ${m.after100CachedMiB} / ${m.after200CachedMiB} / ${m.afterAllCachedMiB} MiB`,
+        "no growth after 100",
+        growth <= 1,
+      ),
+    );
+    rows.push(row(`${tag}: (p5) VmRSS after cold / after bursts; VmHWM`, `${m.afterColdMiB} / ${m.afterBurstsMiB} MiB; ${m.hwmMiB} MiB`, "", null));
+  });
+  return rows;
+}
+
+function printPromDetails(results: readonly (PromResult | null)[]): void {
+  const loads = (xs: readonly number[]): string => xs.map((x) => x.toFixed(2)).join(" ");
+  console.log(
+    "\nscrapes: fetch GET /metrics from the bench process, timed to the body's last byte, sequential, back to back; " +
+      "keep-alive on (Bun's connection pool) except the keep-alive off row; text format 0.0.4 except the OpenMetrics rows " +
+      "(Prometheus' Accept header). curl rows: one curl process, one keep-alive connection, curl's own time_total per transfer. Cold: a state change written to the fake drbdsetup, the scrape 20 ms later, checked to show it. " +
+      'VmRSS verdict: "ok" when the samples after 200 and after all cached scrapes are at most 1 MiB above the one after 100.',
+  );
+  for (const p of results) {
+    if (p === null) continue;
+    console.log(
+      `${p.variant.name}: ${p.dumpLines} dump lines, READY ${p.readyMs} ms, dump consumed ${p.dumpConsumedMs} ms; ` +
+        `${p.text.series.toLocaleString("en-US")} series; cached min ${ms2(p.cached.minMs)}, p90 ${ms2(p.cached.p90Ms)}; ` +
+        `cold min ${ms2(p.cold.minMs)}, p90 ${ms2(p.cold.p90Ms)} (${p.cold.warmup} warm-up samples left out, ${p.cold.staleRetries} stale retries); ` +
+        `burst p99 ${ms2(p.statsBurst.p99Ms)} (${p.statsBurst.staleRetries} stale retries); ` +
+        `load average before ${loads(p.loadAverageBefore)}, after ${loads(p.loadAverageAfter)}` +
+        (p.daemonWarnings.length > 0 ? `; daemon warnings: ${p.daemonWarnings.join(" | ")}` : ""),
+    );
+  }
+}
+
+/** The checked-out commit (`git log -1 --format=%h`, read-only), or null outside a git checkout. */
+function headCommit(): string | null {
+  try {
+    const r = Bun.spawnSync(["git", "log", "-1", "--format=%h"], { cwd: ROOT, stdout: "pipe", stderr: "ignore" });
+    return r.exitCode === 0 ? r.stdout.toString().trim() || null : null;
+  } catch {
+    return null;
+  }
+}
+
 // --- main ------------------------------------------------------------------------
 
 async function main(): Promise<number> {
@@ -504,15 +643,19 @@ async function main(): Promise<number> {
     const dumpStream = join(dir, "events2-dump.txt");
     const emptyStream = join(dir, "events2-empty.txt");
     const t = performance.now();
-    const full = writeStream(fullStream, FULL);
+    // The prometheus part writes its own dumps; the 200k-line stream is for core and umh.
+    const stream = runCore || runUmh ? writeStream(fullStream, FULL) : null;
     if (runCore) {
       writeStream(dumpStream, DUMP_ONLY);
       writeStream(emptyStream, EMPTY);
     }
-    process.stderr.write(
-      `bench: stream: ${full.totalLines} lines (${full.dumpLines} dump, ${full.statsLines} statistics, ${full.stateLines} state), ` +
-        `${mib(full.bytes / 1024)} MiB, generated in ${Math.round(performance.now() - t)} ms in ${dir}\n`,
-    );
+    if (stream) {
+      process.stderr.write(
+        `bench: stream: ${stream.totalLines} lines (${stream.dumpLines} dump, ${stream.statsLines} statistics, ${stream.stateLines} state), ` +
+          `${mib(stream.bytes / 1024)} MiB, generated in ${Math.round(performance.now() - t)} ms in ${dir}\n`,
+      );
+    }
+    const full = stream as StreamStats;
 
     const umh: UmhResults = { latency: null, spawnFloor: null, matching: null, endToEnd: null };
     // Hook latency first, while the machine is as idle as it gets (nothing of ours has run yet).
@@ -531,6 +674,31 @@ async function main(): Promise<number> {
       umh.spawnFloor = await measure(`(u1') Bun.spawn sh -c floor, ${UMH_FLOOR_SAMPLES} runs`, () =>
         measureSpawnFloor(env, UMH_FLOOR_SAMPLES, 20, UMH_GAP_MS, 5000),
       );
+    }
+
+    // Scrape latency next, also before anything heavy has run.
+    const prometheus: (PromResult | null)[] = [];
+    if (runProm) {
+      for (const variant of PROM_VARIANTS) {
+        prometheus.push(
+          await measure(`(p1)–(p5) prometheus, ${variant.name}`, () =>
+            measurePrometheus(env, {
+              binary: BINARY,
+              seed: FULL.seed,
+              variant,
+              cached: PROM_CACHED,
+              cachedOther: 200,
+              cold: PROM_COLD,
+              coldWarmup: 5,
+              settleMs: 20,
+              statsBursts: 10,
+              burstSettleMs: 250,
+              floorScrapes: 300,
+              timeoutMs: TIMEOUT_MS,
+            }),
+          ),
+        );
+      }
     }
 
     let reference = null;
@@ -559,8 +727,12 @@ async function main(): Promise<number> {
     }
 
     console.log(
-      `\ndrbd-reactor benchmark: ${full.totalLines.toLocaleString("en-US")} lines (${FULL.resources} resources × ${FULL.peers} peers; ` +
-        `${full.statsLines} statistics + ${full.stateLines} state change lines), ${mib(full.bytes / 1024)} MiB, bun ${Bun.version}, ` +
+      `\ndrbd-reactor benchmark: ${
+        stream
+          ? `${full.totalLines.toLocaleString("en-US")} lines (${FULL.resources} resources × ${FULL.peers} peers; ` +
+            `${full.statsLines} statistics + ${full.stateLines} state change lines), ${mib(full.bytes / 1024)} MiB`
+          : "prometheus plugin"
+      }, commit ${headCommit() ?? "?"}, bun ${Bun.version}, ` +
         `${cpus().length} CPU(s), load average at start ${loadAtStart.map((x) => x.toFixed(2)).join(" ")}\n`,
     );
 
@@ -631,14 +803,21 @@ async function main(): Promise<number> {
       printUmhDetails(umh);
     }
 
+    if (runProm) {
+      if (runCore || runUmh) console.log("");
+      printTable([["prometheus plugin (enums = true, fetch, keep-alive on)", "value", "target", ""], ...promRows(prometheus)]);
+      printPromDetails(prometheus);
+    }
+
     mkdirSync(join(ROOT, "build/bench"), { recursive: true });
     const result = {
       date: new Date().toISOString(),
+      commit: headCommit(),
       bun: Bun.version,
       cpus: cpus().length,
       loadAverageAtStart: loadAtStart,
       only: only ?? null,
-      stream: { ...FULL, ...full },
+      stream: stream ? { ...FULL, ...stream } : null,
       targets: TARGETS,
       endToEnd: e2e,
       inProcess,
@@ -648,6 +827,7 @@ async function main(): Promise<number> {
       reference,
       profile: profile ? { run: profile.run, summary: profile.summary } : null,
       umh: runUmh ? { targets: UMH_TARGETS, ...umh } : null,
+      prometheus: runProm ? { targets: PROM_TARGETS, variants: prometheus } : null,
       failures,
     };
     writeFileSync(RESULT_FILE, `${JSON.stringify(result, null, 2)}\n`);

@@ -14,8 +14,13 @@
  *   resync-suspended received sent out-of-sync pending unacked
  * - path: name peer-node-id conn-name local peer established
  *
- * Dump order per resource (§2.8): resource, connections, device, then per
- * connection its peer device and path.
+ * Dump order per resource (§2.8): resource, connections, devices, then per
+ * connection its peer devices and path.
+ *
+ * Volumes: the dump has `volumes` devices per resource (default 1) and as
+ * many peer devices per connection; volume v > 0 has minor
+ * `minor + v × 100000` and its own backing device, and shares volume 0's
+ * counters. Change lines touch volume 0 only.
  *
  * @module
  */
@@ -34,6 +39,8 @@ export interface StreamOptions {
   readonly statsShare: number;
   /** Appended as the very last line when set (e.g. a line the daemon rejects and logs). */
   readonly sentinel?: string;
+  /** Volumes per resource in the initial dump (default 1; change lines touch volume 0 only). */
+  readonly volumes?: number;
 }
 
 /** What was generated. */
@@ -95,14 +102,23 @@ export function connectionLine(verb: string, r: ResourceModel, p: PeerModel): st
   return `${verb} connection name:${r.name} peer-node-id:${p.nodeId} conn-name:${p.connName} connection:${p.connection} role:${p.peerRole} congested:no ap-in-flight:${p.apInFlight} rs-in-flight:0`;
 }
 
-/** `device` line (volume 0); `blocked:` only when the object is new, as drbdsetup does. */
-export function deviceLine(verb: string, r: ResourceModel, withBlocked: boolean): string {
-  return `${verb} device name:${r.name} volume:0 minor:${r.minor} backing_dev:${r.backing} disk:${r.disk} client:no open:${yn(r.open)} quorum:yes size:${r.size} read:${r.read} written:${r.written} al-writes:${r.alWrites} bm-writes:${r.bmWrites} upper-pending:${r.upperPending} lower-pending:${r.lowerPending} al-suspended:no${withBlocked ? " blocked:no" : ""}`;
+/** Minor numbers between a resource's volumes. */
+const VOLUME_MINOR_STRIDE = 100_000;
+
+/** Minor of volume `volume` of `r` (volume 0: `r.minor`). */
+export function volumeMinor(r: ResourceModel, volume: number): number {
+  return r.minor + volume * VOLUME_MINOR_STRIDE;
 }
 
-/** `peer-device` line (volume 0). */
-export function peerDeviceLine(verb: string, r: ResourceModel, p: PeerModel): string {
-  return `${verb} peer-device name:${r.name} peer-node-id:${p.nodeId} conn-name:${p.connName} volume:0 replication:${p.replication} peer-disk:${p.peerDisk} peer-client:no resync-suspended:no received:${p.received} sent:${p.sent} out-of-sync:${p.outOfSync} pending:${p.pending} unacked:${p.unacked}`;
+/** `device` line of `volume` (default 0); `blocked:` only when the object is new, as drbdsetup does. */
+export function deviceLine(verb: string, r: ResourceModel, withBlocked: boolean, volume = 0): string {
+  const backing = volume === 0 ? r.backing : `/dev/vg-drbd/${r.name}_${String(volume).padStart(5, "0")}`;
+  return `${verb} device name:${r.name} volume:${volume} minor:${volumeMinor(r, volume)} backing_dev:${backing} disk:${r.disk} client:no open:${yn(r.open)} quorum:yes size:${r.size} read:${r.read} written:${r.written} al-writes:${r.alWrites} bm-writes:${r.bmWrites} upper-pending:${r.upperPending} lower-pending:${r.lowerPending} al-suspended:no${withBlocked ? " blocked:no" : ""}`;
+}
+
+/** `peer-device` line of `volume` (default 0). */
+export function peerDeviceLine(verb: string, r: ResourceModel, p: PeerModel, volume = 0): string {
+  return `${verb} peer-device name:${r.name} peer-node-id:${p.nodeId} conn-name:${p.connName} volume:${volume} replication:${p.replication} peer-disk:${p.peerDisk} peer-client:no resync-suspended:no received:${p.received} sent:${p.sent} out-of-sync:${p.outOfSync} pending:${p.pending} unacked:${p.unacked}`;
 }
 
 /** `path` line. */
@@ -163,13 +179,13 @@ export function buildModel(rng: Prng, resources: number, peers: number): Resourc
   return model;
 }
 
-/** The initial dump of one resource, in drbdsetup's order. */
-function dumpResource(r: ResourceModel, out: string[]): void {
+/** The initial dump of one resource with `volumes` volumes, in drbdsetup's order. */
+function dumpResource(r: ResourceModel, volumes: number, out: string[]): void {
   out.push(resourceLine("exists", r));
   for (const p of r.peers) out.push(connectionLine("exists", r, p));
-  out.push(deviceLine("exists", r, true));
+  for (let v = 0; v < volumes; v++) out.push(deviceLine("exists", r, true, v));
   for (const p of r.peers) {
-    out.push(peerDeviceLine("exists", r, p));
+    for (let v = 0; v < volumes; v++) out.push(peerDeviceLine("exists", r, p, v));
     out.push(pathLine("exists", r, p));
   }
 }
@@ -282,7 +298,8 @@ export function generate(opts: StreamOptions, batch: (lines: readonly string[]) 
     batch(buf);
     buf = [];
   };
-  for (const r of model) dumpResource(r, buf);
+  const volumes = opts.volumes ?? 1;
+  for (const r of model) dumpResource(r, volumes, buf);
   const dumpLines = buf.length;
   buf.push("exists -");
   flush();
