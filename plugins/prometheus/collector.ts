@@ -53,16 +53,6 @@ function asMetric(family: Family, values: Sample[], format: ExpositionFormat): c
   return metric as unknown as client.Metric;
 }
 
-/** Compute every family's samples; families without samples are left out (as upstream does). */
-export function collect(input: ScrapeInput): { family: Family; values: Sample[] }[] {
-  const out: { family: Family; values: Sample[] }[] = [];
-  for (const family of familiesFor(input.enums)) {
-    const flat = collectFlat(family, input);
-    if (flat.length > 0) out.push({ family, values: toSamples(family, flat) });
-  }
-  return out;
-}
-
 /** One family's samples as `[label values…, value]` repeated: cheap to build and to compare. */
 function collectFlat(family: Family, input: ScrapeInput): (string | number)[] {
   const flat: (string | number)[] = [];
