@@ -2,32 +2,16 @@
  * The compiled daemon on node "alpha" of a simulated 3-node cluster: what it
  * sees of real cluster events, and how it survives drbdsetup going away.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { mkdirSync } from "node:fs";
-import { type SimCluster, startCluster } from "../sim/cluster.ts";
-import { Daemon, Scratch } from "./harness.ts";
+import { simulatedCluster } from "./cluster-fixture.ts";
+import { Daemon } from "./harness.ts";
 
-const scratch = new Scratch();
-let cluster: SimCluster;
-const running: Daemon[] = [];
-
-beforeAll(async () => {
-  cluster = await startCluster({
-    dir: scratch.path("sim"),
-    nodes: ["alpha", "bravo", "charlie"],
-    resources: [
+const fx = simulatedCluster([
       { name: "r0", volumes: [{ minor: 1000 }] },
       { name: "r1", volumes: [{ minor: 1001 }, { minor: 1002 }] },
-    ],
-  });
-});
-afterEach(async () => {
-  for (const d of running.splice(0)) await d.stop();
-});
-afterAll(async () => {
-  await cluster.stop();
-  scratch.remove();
-});
+    ]);
+const { scratch, running } = fx;
 
 /** Debugger records logged so far, parsed. */
 function records(d: Daemon, from = 0): Record<string, any>[] {
@@ -40,7 +24,7 @@ function records(d: Daemon, from = 0): Record<string, any>[] {
 function startOnAlpha(name: string, extra = ""): Daemon {
   // Top-level keys first: after a [[table]] header they would belong to that table.
   const config = scratch.write(`${name}.toml`, `${extra}[[debugger]]\n[[log]]\nlevel = "debug"\n`);
-  const d = Daemon.start({ config, pathPrefix: [cluster.binDir("alpha")] });
+  const d = Daemon.start({ config, pathPrefix: [fx.cluster.binDir("alpha")] });
   running.push(d);
   return d;
 }
@@ -64,23 +48,23 @@ describe("following the cluster", () => {
     });
 
     const mark = d.lines.length;
-    expect(cluster.primary("bravo", "r0").exitCode).toBe(0);
+    expect(fx.cluster.primary("bravo", "r0").exitCode).toBe(0);
     await d.waitFor(/"type":"Connection".*"resource":"r0".*"peer-role":"Primary"/, { from: mark });
     await d.waitFor(/"type":"Resource".*"resource":"r0".*"new":\{"role":"Secondary","may-promote":false/, { from: mark });
-    cluster.secondary("bravo", "r0");
+    fx.cluster.secondary("bravo", "r0");
   }, 15_000);
 
   test("a peer crash shows as a connection loss on the peer's connection only", async () => {
     const d = startOnAlpha("crash");
     await d.waitFor(/initial state complete/);
     const mark = d.lines.length;
-    cluster.crash("charlie");
+    fx.cluster.crash("charlie");
     try {
       await d.waitFor(/"type":"Connection".*"resource":"r0".*"peer-node-id":2.*"new":\{"conn-name":"charlie","connection-state":"(Connecting|Unconnected|NetworkFailure|BrokenPipe)"/, { from: mark });
       const lost = records(d, mark).filter((r) => r.type === "Connection" && r.old["connection-state"] === "Connected");
       expect(new Set(lost.map((r) => r["peer-node-id"]))).toEqual(new Set([2]));
     } finally {
-      cluster.restore("charlie");
+      fx.cluster.restore("charlie");
     }
     await d.waitFor(/"type":"Connection".*"peer-node-id":2.*"new":\{"conn-name":"charlie","connection-state":"Connected"/, { from: mark });
   }, 15_000);
@@ -91,10 +75,10 @@ describe("drbdsetup goes away", () => {
     const d = startOnAlpha("respawn");
     await d.waitFor(/initial state complete/);
     const mark = d.lines.length;
-    expect(cluster.killEvents2("alpha")).toBe(1);
+    expect(fx.cluster.killEvents2("alpha")).toBe(1);
     await d.waitFor(/WARN \[events2\] drbdsetup events2 exited with code 0; retrying every 2 s/, { from: mark });
     // While drbdsetup is down, bravo becomes Primary of r1: the reconcile must report it.
-    cluster.primary("bravo", "r1");
+    fx.cluster.primary("bravo", "r1");
     try {
       await d.waitFor(/reconciling its initial state/, { from: mark, timeoutMs: 5000 });
       await d.waitFor(/"type":"Connection","event":"Exists","resource":"r1","peer-node-id":1,.*"peer-role":"Primary"/, { from: mark });
@@ -104,7 +88,7 @@ describe("drbdsetup goes away", () => {
       expect(after.filter((r) => r.resource === "r0" && r.type !== "Resource")).toEqual([]);
       expect(d.matching(/started debugger plugin/).length).toBe(1);
     } finally {
-      cluster.secondary("bravo", "r1");
+      fx.cluster.secondary("bravo", "r1");
     }
   }, 20_000);
 
@@ -120,7 +104,7 @@ describe("drbdsetup goes away", () => {
     // Two more attempts, each logged at debug only.
     await d.waitFor(/DEBUG \[events2\] drbdsetup not found in PATH .*\(again, attempt 3\)/, { timeoutMs: 8000 });
     expect(d.matching(/^ERROR .*not found in PATH/).length).toBe(1);
-    await cluster.writeShims("alpha", bin);
+    await fx.cluster.writeShims("alpha", bin);
     await d.waitFor(/drbdsetup events2 is running again \(\d+ attempt\(s\) since it stopped\)/, { timeoutMs: 5000 });
     await d.waitFor(/initial state complete: 2 resource\(s\)/);
   }, 20_000);
@@ -130,7 +114,7 @@ describe("statistics", () => {
   test("n is written at start and every statistics-poll-interval", async () => {
     const d = startOnAlpha("poll", "statistics-poll-interval = 1\n");
     await d.waitFor(/initial state complete/);
-    const session = await cluster.waitFor(() => cluster.sessions("alpha").find((s) => s.polls >= 3), {
+    const session = await fx.cluster.waitFor(() => fx.cluster.sessions("alpha").find((s) => s.polls >= 3), {
       timeoutMs: 6000,
       what: "three polls from the daemon",
     });

@@ -3,34 +3,19 @@
  * simulated cluster: what a scrape returns, how it follows the cluster,
  * promtool's verdict, and robustness against bad clients.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { connect } from "node:net";
-import { type SimCluster, startCluster } from "../sim/cluster.ts";
-import { Daemon, Scratch } from "./harness.ts";
+import { simulatedCluster } from "./cluster-fixture.ts";
+import { until } from "../helpers/until.ts";
+import { Daemon } from "./harness.ts";
 
-const scratch = new Scratch();
-let cluster: SimCluster;
-const running: Daemon[] = [];
-
-beforeAll(async () => {
-  cluster = await startCluster({
-    dir: scratch.path("sim"),
-    nodes: ["alpha", "bravo", "charlie"],
-    resources: [{ name: "r0", volumes: [{ minor: 1000 }] }],
-  });
-});
-afterEach(async () => {
-  for (const d of running.splice(0)) await d.stop();
-});
-afterAll(async () => {
-  await cluster.stop();
-  scratch.remove();
-});
+const fx = simulatedCluster([{ name: "r0", volumes: [{ minor: 1000 }] }]);
+const { scratch, running } = fx;
 
 /** Start the daemon with a prometheus plugin on a free loopback port; returns the daemon and the scrape URL. */
 async function startExporter(name: string, extra = ""): Promise<{ d: Daemon; url: string }> {
   const config = scratch.write(`${name}.toml`, `[[prometheus]]\naddress = "127.0.0.1:0"\nenums = true\n${extra}`);
-  const d = Daemon.start({ config, pathPrefix: [cluster.binDir("alpha")] });
+  const d = Daemon.start({ config, pathPrefix: [fx.cluster.binDir("alpha")] });
   running.push(d);
   const line = await d.waitFor(/serving metrics on http:\/\/127\.0\.0\.1:\d+\/metrics/);
   await d.waitFor(/initial state complete/);
@@ -43,15 +28,6 @@ async function scrape(url: string): Promise<string> {
   return res.text();
 }
 
-async function until<T>(what: string, cond: () => Promise<T | false | undefined>, ms = 8000): Promise<T> {
-  const deadline = performance.now() + ms;
-  for (;;) {
-    const v = await cond();
-    if (v) return v;
-    if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await Bun.sleep(25);
-  }
-}
 
 describe("scrape", () => {
   test("upstream metrics from the cluster state, versions from drbdadm, plugin health", async () => {
@@ -67,13 +43,13 @@ describe("scrape", () => {
 
   test("follows state changes at once", async () => {
     const { url } = await startExporter("follow");
-    expect(cluster.primary("alpha", "r0").exitCode).toBe(0);
+    expect(fx.cluster.primary("alpha", "r0").exitCode).toBe(0);
     try {
       await until("Primary in the scrape", async () =>
         (await scrape(url)).includes('drbd_resource_role{name="r0",drbd_resource_role="Primary"} 1'),
       );
     } finally {
-      cluster.secondary("alpha", "r0");
+      fx.cluster.secondary("alpha", "r0");
     }
   }, 20_000);
 
@@ -81,7 +57,7 @@ describe("scrape", () => {
     const { url } = await startExporter("first");
     const port = new URL(url).port;
     const config = scratch.write("second.toml", `[[prometheus]]\naddress = "127.0.0.1:${port}"\n[[debugger]]\n`);
-    const d = Daemon.start({ config, pathPrefix: [cluster.binDir("alpha")] });
+    const d = Daemon.start({ config, pathPrefix: [fx.cluster.binDir("alpha")] });
     running.push(d);
     await d.waitFor(new RegExp(`ERROR \\[prometheus\\] .*cannot listen on "127\\.0\\.0\\.1:${port}": the port is in use \\(EADDRINUSE\\)`));
     await d.waitFor(/initial state complete/);
@@ -104,7 +80,7 @@ describe("robustness", () => {
     await new Promise<void>((resolve) => stalled.once("connect", () => resolve()));
     stalled.write("GET /metrics HTTP/1.1\r\nHost: x\r\n");
     try {
-      expect(cluster.primary("alpha", "r0").exitCode).toBe(0);
+      expect(fx.cluster.primary("alpha", "r0").exitCode).toBe(0);
       await until("the change while a client stalls", async () =>
         (await scrape(url)).includes('drbd_resource_role{name="r0",drbd_resource_role="Primary"} 1'),
       );
@@ -118,7 +94,7 @@ describe("robustness", () => {
       expect(d.proc.exitCode).toBeNull();
     } finally {
       stalled.destroy();
-      cluster.secondary("alpha", "r0");
+      fx.cluster.secondary("alpha", "r0");
     }
   }, 20_000);
 });

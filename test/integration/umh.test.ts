@@ -2,40 +2,30 @@
  * The umh plugin in the compiled daemon on node "alpha" of a simulated
  * cluster, with real `sh` hooks that write their environment to files.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
-import { type SimCluster, startCluster } from "../sim/cluster.ts";
-import { Daemon, Scratch } from "./harness.ts";
+import { simulatedCluster } from "./cluster-fixture.ts";
+import { until } from "../helpers/until.ts";
+import { Daemon } from "./harness.ts";
 
-const scratch = new Scratch();
-let cluster: SimCluster;
-const running: Daemon[] = [];
+const fx = simulatedCluster([{ name: "r0", volumes: [{ minor: 1000 }] }]);
+const { scratch, running } = fx;
 
-beforeAll(async () => {
-  cluster = await startCluster({
-    dir: scratch.path("sim"),
-    nodes: ["alpha", "bravo", "charlie"],
-    resources: [{ name: "r0", volumes: [{ minor: 1000 }] }],
-  });
-});
-afterEach(async () => {
-  for (const d of running.splice(0)) await d.stop();
-});
-afterAll(async () => {
-  await cluster.stop();
-  scratch.remove();
-});
-
-/** A directory for hook output and a command that dumps the environment there, one file per run. */
+/**
+ * A directory for hook output and a command that dumps the environment there,
+ * one file per run. The dump is renamed into place so a reader never sees a
+ * half-written file.
+ */
 function outDir(name: string): { dir: string; command: string } {
   const dir = scratch.path(`out-${name}`);
   mkdirSync(dir);
-  return { dir, command: `env | sort > "${dir}/$(date +%s%N)-$$.env"` };
+  return { dir, command: `env | sort > "${dir}/.part-$$" && mv "${dir}/.part-$$" "${dir}/$(date +%s%N)-$$.env"` };
 }
 
 /** Environments written so far (as objects), oldest first. */
 function envs(dir: string): Record<string, string>[] {
   return readdirSync(dir)
+    .filter((f) => f.endsWith(".env"))
     .sort()
     .map((f) =>
       Object.fromEntries(
@@ -47,19 +37,10 @@ function envs(dir: string): Record<string, string>[] {
     );
 }
 
-async function until<T>(what: string, cond: () => T | undefined | false, ms = 8000): Promise<T> {
-  const deadline = performance.now() + ms;
-  for (;;) {
-    const v = cond();
-    if (v) return v;
-    if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await Bun.sleep(20);
-  }
-}
 
 function start(name: string, toml: string): Daemon {
   const config = scratch.write(`${name}.toml`, toml);
-  const d = Daemon.start({ config, pathPrefix: [cluster.binDir("alpha")] });
+  const d = Daemon.start({ config, pathPrefix: [fx.cluster.binDir("alpha")] });
   running.push(d);
   return d;
 }
@@ -88,9 +69,9 @@ new.role = "Secondary"
     );
     await d.waitFor(/initial state complete/);
     expect(envs(out.dir)).toEqual([]);
-    expect(cluster.primary("alpha", "r0").exitCode).toBe(0);
+    expect(fx.cluster.primary("alpha", "r0").exitCode).toBe(0);
     try {
-      const [env] = await until("the hook", () => envs(out.dir).length > 0 && envs(out.dir));
+      const [env] = await until("the hook", () => envs(out.dir).length > 0 && envs(out.dir), 8000);
       expect(env).toMatchObject({
         DRBD_RES_NAME: "r0",
         DRBD_OLD_ROLE: "Secondary",
@@ -102,7 +83,7 @@ new.role = "Secondary"
       });
       await d.waitFor(/INFO \[umh\] .*became primary/);
     } finally {
-      cluster.secondary("alpha", "r0");
+      fx.cluster.secondary("alpha", "r0");
     }
     // Becoming Secondary again does not match the first rule. Matches of one update are
     // logged in rule order, so once the second rule's match is read, a first-rule match would be too.
@@ -129,9 +110,9 @@ new.peer-disk-state = "DUnknown"
 `,
     );
     await d.waitFor(/initial state complete/);
-    cluster.crash("charlie");
+    fx.cluster.crash("charlie");
     try {
-      const [c] = await until("connection hook", () => envs(conn.dir).length > 0 && envs(conn.dir));
+      const [c] = await until("connection hook", () => envs(conn.dir).length > 0 && envs(conn.dir), 8000);
       expect(c).toMatchObject({
         DRBD_RES_NAME: "r0",
         DRBD_PEER_NODE_ID: "2",
@@ -144,7 +125,7 @@ new.peer-disk-state = "DUnknown"
         DRBD_NEW_CONGESTED: "false",
       });
       expect(c!.DRBD_CSTATE).toBe(c!.DRBD_NEW_CONN_STATE);
-      const [p] = await until("peer device hook", () => envs(pd.dir).length > 0 && envs(pd.dir));
+      const [p] = await until("peer device hook", () => envs(pd.dir).length > 0 && envs(pd.dir), 8000);
       expect(p).toMatchObject({
         DRBD_RES_NAME: "r0",
         DRBD_PEER_NODE_ID: "2",
@@ -157,7 +138,7 @@ new.peer-disk-state = "DUnknown"
         DRBD_MINOR_0: "1000",
       });
     } finally {
-      cluster.restore("charlie");
+      fx.cluster.restore("charlie");
     }
   }, 20_000);
 
@@ -173,9 +154,9 @@ new.disk-state = "Failed"
 `,
     );
     await d.waitFor(/initial state complete/);
-    cluster.failDisk("alpha", "r0", 0);
+    fx.cluster.failDisk("alpha", "r0", 0);
     try {
-      const [env] = await until("device hook", () => envs(out.dir).length > 0 && envs(out.dir));
+      const [env] = await until("device hook", () => envs(out.dir).length > 0 && envs(out.dir), 8000);
       expect(env).toMatchObject({
         DRBD_RES_NAME: "r0",
         DRBD_VOLUME: "0",
@@ -189,7 +170,7 @@ new.disk-state = "Failed"
       });
       expect(env!.DRBD_BACKING_DEV).toBe(env!.DRBD_BACKING_DEV_0);
     } finally {
-      cluster.attachDisk("alpha", "r0", 0);
+      fx.cluster.attachDisk("alpha", "r0", 0);
     }
   }, 20_000);
 });
@@ -227,7 +208,7 @@ event = "response"
     );
     const d = Daemon.start({ config, pathPrefix: [bin] });
     running.push(d);
-    const [call] = await until("the call hook", () => envs(calls.dir).length > 0 && envs(calls.dir));
+    const [call] = await until("the call hook", () => envs(calls.dir).length > 0 && envs(calls.dir), 8000);
     expect(call).toMatchObject({
       DRBD_RES_NAME: "r9",
       DRBD_HELPER: "before-resync-target",
@@ -236,7 +217,7 @@ event = "response"
       DRBD_MINOR: "1009",
     });
     expect(call!.DRBD_HELPER_STATUS).toBeUndefined();
-    const [response] = await until("the response hook", () => envs(responses.dir).length > 0 && envs(responses.dir));
+    const [response] = await until("the response hook", () => envs(responses.dir).length > 0 && envs(responses.dir), 8000);
     expect(response).toMatchObject({ DRBD_HELPER: "before-resync-target", DRBD_HELPER_STATUS: "1" });
     // The fence-peer call matched nothing: exactly two matches before the marker.
     await d.waitFor(/rejected events2 line "end-of-test marker"/);
@@ -270,12 +251,12 @@ event-type = "Change"
 `,
     );
     await d.waitFor(/initial state complete/);
-    cluster.primary("alpha", "r0");
+    fx.cluster.primary("alpha", "r0");
     await d.waitFor(/WARN \[umh\] hook "fails" exited with status 7/);
     await d.waitFor(/hook "fails" stderr: broken/);
     await d.waitFor(/WARN \[umh\] hook "hangs" timed out after 0.5 s: killing its process group/);
-    cluster.secondary("alpha", "r0");
-    await until("a hook after the bad ones", () => envs(out.dir).length > 0);
+    fx.cluster.secondary("alpha", "r0");
+    await until("a hook after the bad ones", () => envs(out.dir).length > 0, 8000);
   }, 20_000);
 
   test("max-concurrent = 1: hooks of one event burst run one after another, none dropped", async () => {
@@ -297,17 +278,17 @@ new.peer-disk-state = "DUnknown"
 `,
     );
     await d.waitFor(/initial state complete/);
-    cluster.crash("charlie");
+    fx.cluster.crash("charlie");
     try {
       // One connection and one peer-device update: two hooks, strictly one after the other.
       const lines = await until("both hooks", () => {
         const text = existsSync(log) ? readFileSync(log, "utf8").trim().split("\n") : [];
         return text.length === 4 && text;
-      });
+      }, 8000);
       expect(lines.map((l) => l.split(" ")[0])).toEqual(["start", "end", "start", "end"]);
       await d.waitFor(/1 hook\(s\) waiting: max-concurrent \(1\) reached/);
     } finally {
-      cluster.restore("charlie");
+      fx.cluster.restore("charlie");
     }
   }, 20_000);
 
@@ -321,7 +302,7 @@ new.peer-disk-state = "DUnknown"
     );
     const d = start("reload", `snippets = "${snippets}"\n`);
     await d.waitFor(/initial state complete/);
-    cluster.primary("alpha", "r0");
+    fx.cluster.primary("alpha", "r0");
     try {
       await d.waitFor(/match for rule "slow"/);
       writeFileSync(`${snippets}/other.toml`, "[[debugger]]\n");
@@ -330,7 +311,7 @@ new.peer-disk-state = "DUnknown"
       // The kept instance's hook was not killed by the reload: it finishes.
       await until("the slow hook to finish", () => existsSync(marker), 5000);
     } finally {
-      cluster.secondary("alpha", "r0");
+      fx.cluster.secondary("alpha", "r0");
     }
   }, 20_000);
 });

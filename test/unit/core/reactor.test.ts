@@ -5,16 +5,10 @@ import type { PluginInstance } from "../../../src/config/types.ts";
 import { QUEUE_HIGH_WATER } from "../../../src/core/plugin-host.ts";
 import { Reactor } from "../../../src/core/reactor.ts";
 import type { PluginUpdate } from "../../../src/core/updates.ts";
+import { until } from "../../helpers/until.ts";
 import { LogHub, MemorySink } from "../../../src/log/logger.ts";
 
 /** Wait until `cond()` holds, polling; fails after `ms`. */
-async function until(cond: () => boolean, ms = 5000): Promise<void> {
-  const deadline = performance.now() + ms;
-  while (!cond()) {
-    if (performance.now() > deadline) throw new Error("condition not reached in time");
-    await Bun.sleep(5);
-  }
-}
 
 type Behaviour = {
   onUpdate?: (u: PluginUpdate) => void | Promise<void>;
@@ -84,7 +78,7 @@ describe("delivery", () => {
     expect(received.get("fast")!.length).toBe(5);
     expect(received.get("slow")).toEqual(["resource:Change:r0"]);
     release();
-    await until(() => received.get("slow")!.length === 5);
+    await until("condition", () => received.get("slow")!.length === 5);
     expect(received.get("slow")).toEqual(received.get("fast")!);
   });
 });
@@ -106,7 +100,7 @@ describe("failures", () => {
     expect(reactor.hosts()[0]!.up).toBe(false);
     // Updates while down are not delivered; the restart replays the current state instead.
     reactor.feedLine(res("r1", "Secondary"));
-    await until(() => reactor.hosts()[0]!.up, 3000);
+    await until("condition", () => reactor.hosts()[0]!.up, 3000);
     expect(reactor.hosts()[0]!.restarts).toBe(1);
     expect(received.get("crashy")).toEqual([
       "resource:Exists:r0",
@@ -127,7 +121,7 @@ describe("failures", () => {
     });
     await reactor.applyPlugins([instance("umh", "late")]);
     expect(lines.some((l) => /could not start: port in use.*; restarting in 1 s$/.test(l))).toBe(true);
-    await until(() => reactor.hosts()[0]!.up, 3000);
+    await until("condition", () => reactor.hosts()[0]!.up, 3000);
     expect(attempts).toBe(2);
   });
 
@@ -135,7 +129,7 @@ describe("failures", () => {
     const { reactor, lines } = setup({ rejecting: { onUpdate: async () => Promise.reject(new Error("async boom")) } });
     await reactor.applyPlugins([instance("umh", "rejecting")]);
     reactor.feedLine(res("r0", "Primary"));
-    await until(() => lines.some((l) => l.includes("failed: async boom")));
+    await until("condition", () => lines.some((l) => l.includes("failed: async boom")));
     expect(reactor.hosts()[0]!.up).toBe(false);
     await reactor.stopAll();
   });
@@ -158,7 +152,7 @@ describe("backpressure", () => {
     const open = Promise.resolve();
     gate = open;
     release();
-    await until(() => freed);
+    await until("condition", () => freed);
     expect(reactor.capacity()).toBeNull();
   });
 });

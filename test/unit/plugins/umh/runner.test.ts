@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { HookJob } from "../../../../plugins/umh/contract.ts";
 import { type HookOutcome, HookRunner } from "../../../../plugins/umh/runner.ts";
+import { until } from "../../../helpers/until.ts";
 import { LogHub, MemorySink } from "../../../../src/log/logger.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "umh-runner-"));
@@ -26,18 +27,11 @@ const job = (ruleName: string, command: string, extra: Partial<HookJob> = {}): H
   ...extra,
 });
 
-async function until(cond: () => boolean, ms = 5000): Promise<void> {
-  const deadline = performance.now() + ms;
-  while (!cond()) {
-    if (performance.now() > deadline) throw new Error("condition not reached");
-    await Bun.sleep(5);
-  }
-}
 
 test("exactly the job's environment, stdin /dev/null, output captured and logged with the rule name", async () => {
   const { runner, outcomes, lines } = setup();
   runner.submit(job("env-dump", 'env | sort; read x || echo "stdin is empty"; echo oops >&2'));
-  await until(() => outcomes.length === 1);
+  await until("condition", () => outcomes.length === 1);
   const env = outcomes[0]!.stdout.split("\n").filter((l) => /^[A-Z_]+=/.test(l) && !l.startsWith("PWD=") && !l.startsWith("SHLVL=") && !l.startsWith("_="));
   expect(env).toEqual(["DRBD_RES_NAME=r0", "PATH=/usr/bin:/bin"]);
   expect(outcomes[0]!.stdout).toContain("stdin is empty");
@@ -47,7 +41,7 @@ test("exactly the job's environment, stdin /dev/null, output captured and logged
 test("a failing hook is reported at warn with its status", async () => {
   const { runner, outcomes, lines } = setup();
   runner.submit(job("fails", "exit 3"));
-  await until(() => outcomes.length === 1);
+  await until("condition", () => outcomes.length === 1);
   expect(outcomes[0]).toMatchObject({ exitCode: 3, signal: null });
   expect(lines).toContain('WARN [umh] hook "fails" exited with status 3');
 });
@@ -56,11 +50,11 @@ test("a hanging hook is killed with its whole process group at its timeout", asy
   const { runner, outcomes, lines } = setup();
   const pidFile = join(dir, "grandchild.pid");
   runner.submit(job("hangs", `sleep 60 & echo $! > ${pidFile}; wait`, { timeoutSeconds: 0.3 }));
-  await until(() => outcomes.length === 1, 5000);
+  await until("condition", () => outcomes.length === 1, 5000);
   expect(outcomes[0]).toMatchObject({ timedOut: true, signal: "SIGTERM" });
   expect(lines).toContain('WARN [umh] hook "hangs" timed out after 0.3 s: killing its process group');
   const grandchild = Number(readFileSync(pidFile, "utf8"));
-  await until(() => !existsSync(`/proc/${grandchild}`) || readFileSync(`/proc/${grandchild}/stat`, "utf8").includes(") Z "));
+  await until("condition", () => !existsSync(`/proc/${grandchild}`) || readFileSync(`/proc/${grandchild}/stat`, "utf8").includes(") Z "));
 });
 
 test("max-concurrent queues in order and never drops", async () => {
@@ -71,7 +65,7 @@ test("max-concurrent queues in order and never drops", async () => {
   }
   expect(runner.running).toBe(2);
   expect(runner.queued).toBe(4);
-  await until(() => outcomes.length === 6);
+  await until("condition", () => outcomes.length === 6);
   // Started in submission order (the runner logs each start synchronously)…
   const starts = lines.filter((l) => l.includes(": starting sh -c")).map((l) => /hook "(j\d)"/.exec(l)![1]);
   expect(starts).toEqual(["j0", "j1", "j2", "j3", "j4", "j5"]);
@@ -90,7 +84,7 @@ test("stop: running hooks get the grace period, then are killed; queued ones are
   const { runner, outcomes, lines } = setup(1);
   runner.submit(job("slow", "sleep 60"));
   runner.submit(job("waiting", "echo never"));
-  await until(() => runner.running === 1);
+  await until("condition", () => runner.running === 1);
   const t0 = performance.now();
   await runner.stop(200);
   expect(performance.now() - t0).toBeLessThan(2000);
