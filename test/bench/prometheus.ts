@@ -62,17 +62,17 @@ import { loadavg } from "node:os";
 import { join } from "node:path";
 import { type BenchEnv, readMemory, startDaemon } from "./harness.ts";
 import { Prng } from "./prng.ts";
-import { percentile, round } from "./report.ts";
+import { type LatencyStats, latencyStats, round } from "./report.ts";
 import {
   buildModel,
   connectionLine,
   deviceLine,
   pathLine,
   peerDeviceLine,
-  type PeerModel,
   type ResourceModel,
   resourceLine,
   type StreamOptions,
+  toggleConnection,
   volumeMinor,
   writeStream,
 } from "./stream.ts";
@@ -119,15 +119,7 @@ export interface PromOptions {
 }
 
 /** Latency figures, in ms. */
-export interface Latency {
-  readonly samples: number;
-  readonly p50Ms: number;
-  readonly p90Ms: number;
-  readonly p99Ms: number;
-  readonly maxMs: number;
-  readonly minMs: number;
-  readonly meanMs: number;
-}
+export type Latency = LatencyStats;
 
 /** Size of one exposition. */
 export interface ExpositionSize {
@@ -189,18 +181,7 @@ export interface PromResult {
   readonly daemonWarnings: readonly string[];
 }
 
-function latency(samples: readonly number[]): Latency {
-  if (samples.length === 0) throw new Error("no samples");
-  return {
-    samples: samples.length,
-    p50Ms: round(percentile(samples, 50), 2),
-    p90Ms: round(percentile(samples, 90), 2),
-    p99Ms: round(percentile(samples, 99), 2),
-    maxMs: round(Math.max(...samples), 2),
-    minMs: round(Math.min(...samples), 2),
-    meanMs: round(samples.reduce((a, b) => a + b, 0) / samples.length, 2),
-  };
-}
+const latency = (samples: readonly number[]): Latency => latencyStats(samples, 2);
 
 function size(text: string): ExpositionSize {
   const lines = text.split("\n");
@@ -662,21 +643,6 @@ async function stopQuietly(run: { stop(): Promise<{ exitCode: number | null; sig
   }
 }
 
-/** Connection loss (Connected → Connecting) or recovery, as stream.ts models it. */
-function toggleConnection(p: PeerModel): void {
-  if (p.connection === "Connected") {
-    p.connection = "Connecting";
-    p.peerRole = "Unknown";
-    p.replication = "Off";
-    p.peerDisk = "DUnknown";
-    p.outOfSync = 0;
-  } else {
-    p.connection = "Connected";
-    p.peerRole = "Secondary";
-    p.replication = "Established";
-    p.peerDisk = "UpToDate";
-  }
-}
 
 /** One statistics poll where every counter moved: a device line per volume and a peer-device line per peer and volume. */
 function statisticsBurst(model: ResourceModel[], volumes: number, round_: number): string[] {

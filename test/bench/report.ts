@@ -45,3 +45,28 @@ export function printTable(rows: readonly string[][]): void {
   console.log(widths.map((w) => "-".repeat(w)).join("  "));
   for (const r of rows.slice(1)) console.log(line(r));
 }
+
+/** Latency figures, in ms. */
+export interface LatencyStats {
+  readonly samples: number;
+  readonly p50Ms: number;
+  readonly p90Ms: number;
+  readonly p99Ms: number;
+  readonly maxMs: number;
+  readonly minMs: number;
+  readonly meanMs: number;
+}
+
+/** Summarise latency samples (ms), rounded to `digits` decimals. */
+export function latencyStats(samples: readonly number[], digits: number): LatencyStats {
+  if (samples.length === 0) throw new Error("no samples");
+  return {
+    samples: samples.length,
+    p50Ms: round(percentile(samples, 50), digits),
+    p90Ms: round(percentile(samples, 90), digits),
+    p99Ms: round(percentile(samples, 99), digits),
+    maxMs: round(Math.max(...samples), digits),
+    minMs: round(Math.min(...samples), digits),
+    meanMs: round(samples.reduce((a, c) => a + c, 0) / samples.length, digits),
+  };
+}

@@ -132,6 +132,22 @@ function pvcName(rng: Prng): string {
   return `pvc-${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-a${h.slice(17, 20)}-${h.slice(20, 32)}`;
 }
 
+/** Connection loss (Connected → Connecting, peer device Off/DUnknown) or recovery. */
+export function toggleConnection(p: PeerModel): void {
+  if (p.connection === "Connected") {
+    p.connection = "Connecting";
+    p.peerRole = "Unknown";
+    p.replication = "Off";
+    p.peerDisk = "DUnknown";
+    p.outOfSync = 0;
+  } else {
+    p.connection = "Connected";
+    p.peerRole = "Secondary";
+    p.replication = "Established";
+    p.peerDisk = "UpToDate";
+  }
+}
+
 /** The resources of the initial dump. */
 export function buildModel(rng: Prng, resources: number, peers: number): ResourceModel[] {
   const model: ResourceModel[] = [];
@@ -241,18 +257,7 @@ function stateChange(rng: Prng, r: ResourceModel, out: string[]): void {
     case 2: {
       // Connection loss or recovery: connection, its peer device, its path.
       const p = rng.pick(r.peers);
-      if (p.connection === "Connected") {
-        p.connection = "Connecting";
-        p.peerRole = "Unknown";
-        p.replication = "Off";
-        p.peerDisk = "DUnknown";
-        p.outOfSync = 0;
-      } else {
-        p.connection = "Connected";
-        p.peerRole = "Secondary";
-        p.replication = "Established";
-        p.peerDisk = "UpToDate";
-      }
+      toggleConnection(p);
       out.push(connectionLine("change", r, p));
       out.push(peerDeviceLine("change", r, p));
       out.push(pathLine("change", r, p));

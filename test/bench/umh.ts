@@ -90,7 +90,9 @@ import type { PluginUpdate } from "../../src/core/updates.ts";
 import { LogHub } from "../../src/log/logger.ts";
 import { type BenchEnv, readMemory, startDaemon } from "./harness.ts";
 import { Prng } from "./prng.ts";
-import { median, percentile, perSec, round } from "./report.ts";
+import { type LatencyStats, latencyStats, median, perSec, round } from "./report.ts";
+
+export type { LatencyStats };
 import { buildModel, resourceLine, type StreamOptions, type StreamStats, writeStream } from "./stream.ts";
 
 /** Targets of issue 3. */
@@ -259,17 +261,6 @@ export interface LatencyOptions {
   readonly dump: StreamOptions;
 }
 
-/** Latency figures, in ms. */
-export interface LatencyStats {
-  readonly samples: number;
-  readonly p50Ms: number;
-  readonly p90Ms: number;
-  readonly p99Ms: number;
-  readonly maxMs: number;
-  readonly minMs: number;
-  readonly meanMs: number;
-}
-
 /** Result of (u1). */
 export interface HookLatency extends LatencyStats {
   readonly warmup: number;
@@ -282,17 +273,7 @@ export interface HookLatency extends LatencyStats {
   readonly daemonRssAfterMiB: number | null;
 }
 
-function stats(samples: readonly number[]): LatencyStats {
-  return {
-    samples: samples.length,
-    p50Ms: round(percentile(samples, 50), 3),
-    p90Ms: round(percentile(samples, 90), 3),
-    p99Ms: round(percentile(samples, 99), 3),
-    maxMs: round(Math.max(...samples), 3),
-    minMs: round(Math.min(...samples), 3),
-    meanMs: round(samples.reduce((a, b) => a + b, 0) / samples.length, 3),
-  };
-}
+const stats = (samples: readonly number[]): LatencyStats => latencyStats(samples, 3);
 
 /** Lines in the daemon's log that say a hook did not run cleanly. */
 const HOOK_TROUBLE = /hook "[^"]*" (exited with status|was killed|could not start|timed out|not started)|hook\(s\) waiting/;
