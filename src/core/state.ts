@@ -60,33 +60,20 @@ export interface ReadonlyResourceStore {
 /** Receives the updates one event produces, in order. */
 export type UpdateSink = (update: PluginUpdate) => void;
 
+/** `T` without `readonly`: the store changes its own objects in place (copy-on-share). */
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
 /** The store's own, mutable form of a connection (handed out typed as {@link Connection}). */
-interface OwnedConnection {
-  name: string;
-  peerNodeId: number;
-  connName: string;
-  connection: ConnectionFields["connection"];
-  peerRole: ConnectionFields["peerRole"];
-  congested: boolean;
-  apInFlight: number;
-  rsInFlight: number;
-  syncState: string;
+type OwnedConnection = Mutable<ConnectionFields> & {
   peerDevices: Map<number, PeerDevice>;
   paths: Map<string, Path>;
-}
+};
 
 /** The store's own, mutable form of a resource (handed out typed as {@link Resource}). */
-interface OwnedResource {
-  name: string;
-  role: ResourceFields["role"];
-  suspended: boolean;
-  forceIoFailures: boolean;
-  writeOrdering: string;
-  mayPromote: boolean;
-  promotionScore: number;
+type OwnedResource = Mutable<ResourceFields> & {
   devices: Map<number, Device>;
   connections: Map<number, OwnedConnection>;
-}
+};
 
 /** An empty resource with defaults (role Unknown …). */
 export function emptyResource(name: string): Resource {
