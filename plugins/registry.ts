@@ -5,6 +5,7 @@
  * @module
  */
 import type { PluginFactory, PluginKind } from "./plugin.ts";
+import { agentxPlugin } from "./agentx/index.ts";
 import { debuggerPlugin } from "./debugger/index.ts";
 import { prometheusPlugin } from "./prometheus/index.ts";
 import { umhPlugin } from "./umh/index.ts";
@@ -14,4 +15,5 @@ export const PLUGIN_FACTORIES: ReadonlyMap<PluginKind, PluginFactory<any>> = new
   ["debugger", debuggerPlugin],
   ["umh", umhPlugin],
   ["prometheus", prometheusPlugin],
+  ["agentx", agentxPlugin],
 ]);
