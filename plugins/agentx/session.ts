@@ -12,20 +12,17 @@
 import type { Socket } from "bun";
 import type { Logger } from "../../src/log/logger.ts";
 import { type AgentxAddress, formatAgentxAddress } from "./address.ts";
+import { LINBIT_OID } from "./mib.ts";
 import { decodePdu, encodePdu, PduFramer } from "./protocol/index.ts";
 import {
   AgentxDecodeError,
   CloseReason,
   Flags,
-  type Oid,
   type Pdu,
   PduType,
   ResponseError,
 } from "./protocol/types.ts";
 import { type MibHandler, respond, responseTo } from "./responder.ts";
-
-/** LINBIT's enterprise number: the subtree this subagent registers. */
-export const LINBIT_OID: Oid = [1, 3, 6, 1, 4, 1, 23302];
 
 /** How this subagent names itself in the Open PDU. */
 export const SUBAGENT_DESCRIPTION = "LINBIT-DRBD-MIB subagent of drbd-reactor (Bun)";

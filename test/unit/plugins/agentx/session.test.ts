@@ -19,7 +19,8 @@ import {
   type VarBind,
 } from "../../../../plugins/agentx/protocol/types.ts";
 import type { MibHandler } from "../../../../plugins/agentx/responder.ts";
-import { AgentxSession, LINBIT_OID, REGISTER_PRIORITY, SUBAGENT_DESCRIPTION } from "../../../../plugins/agentx/session.ts";
+import { LINBIT_OID } from "../../../../plugins/agentx/mib.ts";
+import { AgentxSession, REGISTER_PRIORITY, SUBAGENT_DESCRIPTION } from "../../../../plugins/agentx/session.ts";
 import { until } from "../../../helpers/until.ts";
 import { FakeMaster, type MasterConnection } from "./fake-master.ts";
 
