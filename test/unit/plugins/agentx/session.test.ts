@@ -55,10 +55,22 @@ afterEach(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-function setup(opts: { networkByteOrder?: boolean; pingIntervalMs?: number; responseTimeoutMs?: number; noMaster?: boolean } = {}) {
+interface SetupOptions {
+  networkByteOrder?: boolean;
+  pingIntervalMs?: number;
+  responseTimeoutMs?: number;
+  noMaster?: boolean;
+  /** Script the master before the subagent can connect. */
+  prepare?: (master: FakeMaster) => void;
+}
+
+function setup(opts: SetupOptions = {}) {
   dir = mkdtempSync(join(tmpdir(), "agentx-session-"));
   const path = join(dir, "master");
-  if (!opts.noMaster) master = new FakeMaster(path);
+  if (!opts.noMaster) {
+    master = new FakeMaster(path);
+    opts.prepare?.(master);
+  }
   const sink = new MemorySink("trace");
   const mib = new RecordingMib();
   session = new AgentxSession({
@@ -125,44 +137,19 @@ describe("opening", () => {
   });
 
   test("a refused Open is logged with the error name and retried", async () => {
-    dir = mkdtempSync(join(tmpdir(), "agentx-session-"));
-    // Queue the refusal before the subagent can connect.
-    const path = join(dir, "master");
-    master = new FakeMaster(path);
-    master.openErrors.push(ResponseError.OpenFailed);
-    const sink = new MemorySink("trace");
-    session = new AgentxSession({
-      address: { kind: "unix", path },
-      agentTimeout: 1,
-      mib: new RecordingMib(),
-      log: new LogHub([sink]).logger("agentx"),
-      initialBackoffMs: 20,
-      maxBackoffMs: 80,
-    });
-    session.start();
+    const { sink } = setup({ prepare: (m) => m.openErrors.push(ResponseError.OpenFailed) });
     await registered();
-    expect(master.connections.length).toBe(2);
+    expect(master!.connections.length).toBe(2);
     expect(sink.lines.some((l) => l.includes("WARN") && l.includes("refused our Open PDU: openFailed (256)"))).toBe(true);
     expect(sink.lines.some((l) => l.includes("registered") && l.includes("again after 1 failed attempt"))).toBe(true);
   });
 
   test("duplicate registration is logged clearly, then retried until the master accepts", async () => {
-    dir = mkdtempSync(join(tmpdir(), "agentx-session-"));
-    const path = join(dir, "master");
-    master = new FakeMaster(path);
-    master.registerErrors.push(ResponseError.DuplicateRegistration, ResponseError.DuplicateRegistration);
-    const sink = new MemorySink("trace");
-    session = new AgentxSession({
-      address: { kind: "unix", path },
-      agentTimeout: 1,
-      mib: new RecordingMib(),
-      log: new LogHub([sink]).logger("agentx"),
-      initialBackoffMs: 20,
-      maxBackoffMs: 80,
+    const { sink } = setup({
+      prepare: (m) => m.registerErrors.push(ResponseError.DuplicateRegistration, ResponseError.DuplicateRegistration),
     });
-    session.start();
     await registered();
-    expect(master.connections.length).toBe(3);
+    expect(master!.connections.length).toBe(3);
     const warnings = sink.lines.filter((l) => l.includes("duplicateRegistration (263)"));
     expect(warnings.length).toBe(2);
     // The same problem twice: one warning, the repeat at debug.
