@@ -7,8 +7,13 @@
  * ```
  *
  * It prints where each node's shims are, runs an optional scenario script,
- * then reads scenario commands from stdin (see `--help`) until `quit` or EOF.
+ * then reads scenario commands from stdin (see `--help`) until `quit` or EOF
+ * (with `--serve`: runs until SIGTERM/SIGINT without reading stdin).
  * In another shell: `PATH=/tmp/sim/nodes/alpha/bin:$PATH drbdsetup events2 --full --poll`.
+ *
+ * Compiled (`bun build --compile test/sim/cli.ts --outfile drbd-sim`) it is
+ * self-contained: `drbd-sim shim <socket> <node> <tool> [args…]` is the shim
+ * process, and the shims it writes run that instead of bun on shim.ts.
  *
  * @module
  */
@@ -19,6 +24,10 @@ import { parseArgs } from "node:util";
 import { startCluster } from "./cluster.ts";
 import type { ResourceSpec } from "./model.ts";
 import { runScenarioLine, SCENARIO_HELP } from "./scenario.ts";
+import { shimMain } from "./shim.ts";
+
+/** Running as a `bun build --compile` executable (sources are in Bun's embedded filesystem). */
+const COMPILED = import.meta.dir.startsWith("/$bunfs/");
 
 const USAGE = `Usage: bun test/sim/cli.ts [options]
 
@@ -35,7 +44,12 @@ Options:
   --advance MODE        poll (default): every 'n' poll advances time one tick; manual: only 'tick'
   --script FILE         run the commands in FILE first
   --exit                exit after the script (do not read stdin)
+  --serve               do not read stdin; run until SIGTERM or SIGINT (as a service)
   -h, --help            this help
+
+Subcommand:
+  shim SOCKET NODE drbdsetup|drbdadm [ARGS...]
+                        be that node's tool (what the shims of a compiled simulator run)
 
 ${SCENARIO_HELP}
 `;
@@ -66,6 +80,7 @@ async function main(): Promise<number> {
       advance: { type: "string", default: "poll" },
       script: { type: "string" },
       exit: { type: "boolean", default: false },
+      serve: { type: "boolean", default: false },
       help: { type: "boolean", short: "h", default: false },
     },
     strict: true,
@@ -83,6 +98,7 @@ async function main(): Promise<number> {
     nodes: values.nodes.split(",").filter(Boolean),
     resources,
     advance: values.advance,
+    ...(COMPILED ? { shimCommand: [process.execPath, "shim"] } : {}),
   });
   process.stdout.write(`drbd simulator running in ${dir} (socket ${c.socketPath})\n`);
   for (const n of c.nodes) process.stdout.write(`  ${n}: PATH=${c.binDir(n)}:$PATH\n`);
@@ -107,7 +123,12 @@ async function main(): Promise<number> {
       }
     }
   }
-  if (going && !values.exit) {
+  if (going && values.serve && !values.exit) {
+    await new Promise<void>((resolve) => {
+      process.once("SIGTERM", resolve);
+      process.once("SIGINT", resolve);
+    });
+  } else if (going && !values.exit) {
     // Prompt only for a person at a terminal; piped scenarios stay clean.
     const prompt = (): void => {
       if (process.stdin.isTTY) process.stdout.write("> ");
@@ -123,7 +144,8 @@ async function main(): Promise<number> {
 }
 
 try {
-  process.exit(await main());
+  if (Bun.argv[2] === "shim") await shimMain(Bun.argv.slice(3));
+  else process.exit(await main());
 } catch (e) {
   process.stderr.write(`${(e as Error).message}\n${USAGE}`);
   process.exit(2);

@@ -34,7 +34,7 @@ import * as ops from "./ops.ts";
 import type { ResourceView } from "./records.ts";
 import { type CallRecord, type SessionInfo, SimServer } from "./server.ts";
 import { settle } from "./settle.ts";
-import { writeShimScripts } from "./shims.ts";
+import { type ShimRunner, writeShimScripts } from "./shims.ts";
 import { tick, writeBurst } from "./tick.ts";
 import { viewOf } from "./view.ts";
 
@@ -46,6 +46,11 @@ export interface StartOptions extends ClusterSpec {
   readonly advance?: "poll" | "manual";
   /** Interpreter baked into the shims (default: the running bun). */
   readonly bun?: string;
+  /**
+   * Command the shims run instead of `<bun> shim.ts` (they append `<socket> <node> <tool> args…`),
+   * e.g. `["/opt/drbd-sim", "shim"]` for a simulator compiled with `bun build --compile test/sim/cli.ts`.
+   */
+  readonly shimCommand?: readonly string[];
 }
 
 /** Outcome of a DRBD command issued through the API (like the shim's exit code and stderr). */
@@ -79,7 +84,7 @@ export class SimCluster {
     /** The server's Unix socket. */
     readonly socketPath: string,
     private readonly server: SimServer,
-    private readonly bun: string,
+    private readonly runner: ShimRunner,
   ) {}
 
   /** Start the server and write every node's shims. */
@@ -95,7 +100,8 @@ export class SimCluster {
       callLogPath: join(opts.dir, "calls.jsonl"),
       advanceOnPoll: (opts.advance ?? "poll") === "poll",
     });
-    const c = new SimCluster(opts.dir, socketPath, server, opts.bun ?? process.execPath);
+    const runner: ShimRunner = opts.shimCommand ? { command: opts.shimCommand } : { bun: opts.bun ?? process.execPath };
+    const c = new SimCluster(opts.dir, socketPath, server, runner);
     for (const n of model.nodes) await c.writeShims(n.name, c.binDir(n.name));
     return c;
   }
@@ -122,7 +128,7 @@ export class SimCluster {
   /** Write `node`'s `drbdsetup`/`drbdadm` into another directory (e.g. to make them appear later in a PATH dir). */
   async writeShims(node: string, dir: string): Promise<void> {
     this.node(node);
-    await writeShimScripts(dir, { bun: this.bun, socketPath: this.socketPath, node });
+    await writeShimScripts(dir, { ...this.runner, socketPath: this.socketPath, node });
   }
 
   private node(name: string): void {

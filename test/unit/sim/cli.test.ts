@@ -1,11 +1,13 @@
 /** The hand-driving CLI and its scenario language. */
 import { afterEach, beforeEach, expect, test } from "bun:test";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { existsSync } from "node:fs";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type SimCluster, startCluster } from "../../sim/cluster.ts";
 import { withTimeout } from "../../sim/lines.ts";
 import { runScenarioLine, words } from "../../sim/scenario.ts";
+import { until } from "../../helpers/until.ts";
 
 const CLI = join(import.meta.dir, "../../sim/cli.ts");
 let dir = "";
@@ -61,4 +63,27 @@ test("scenario lines in-process", async () => {
   expect(cluster.resource("b", "r0")?.devices[0]?.disk).toBe("UpToDate");
   await expect(runScenarioLine(cluster, "crash")).rejects.toThrow("usage: crash NODE");
   expect(await runScenarioLine(cluster, "quit")).toBe("quit");
+});
+
+test("--serve runs without stdin until SIGTERM; `cli.ts shim` is a node's tool", async () => {
+  const state = join(dir, "state");
+  const socket = join(state, "sim.sock");
+  const server = Bun.spawn([process.execPath, CLI, "--dir", state, "--nodes", "a,b", "--serve"], {
+    stdin: "ignore", // EOF at once: without --serve the CLI would stop here
+    stdout: "pipe",
+    stderr: "pipe",
+  });
+  try {
+    await until("the simulator's socket", () => existsSync(socket), 10_000);
+    const shim = Bun.spawn([process.execPath, CLI, "shim", socket, "b", "drbdsetup", "role", "r0"], { stdout: "pipe", stderr: "pipe" });
+    expect(await withTimeout(new Response(shim.stdout).text(), 10_000, "shim")).toBe("Secondary\n");
+    expect(await shim.exited).toBe(0);
+    // Shims written by a bun-run CLI still run bun on shim.ts.
+    expect(await readFile(join(state, "nodes/a/bin/drbdadm"), "utf8")).toContain("/shim.ts' ");
+    expect(server.exitCode).toBeNull();
+  } finally {
+    server.kill("SIGTERM");
+  }
+  expect(await withTimeout(server.exited, 10_000, "cli exit")).toBe(0);
+  expect(existsSync(socket)).toBe(false);
 });

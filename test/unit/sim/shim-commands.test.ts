@@ -258,6 +258,10 @@ describe("shim plumbing", () => {
     expect(text).toStartWith("#!/bin/sh\n");
     expect(text).toContain(`exec '/usr/bin/bun' `);
     expect(text).toContain(`'/tmp/it'\\''s.sock' 'a' drbdadm "$@"`);
+    // A ready command instead of bun + shim.ts (a compiled simulator and its `shim` subcommand).
+    expect(shimScript({ command: ["/opt/drbd sim", "shim"], socketPath: "/run/s.sock", node: "a", tool: "drbdsetup" }).split("\n")[2]).toBe(
+      `exec '/opt/drbd sim' 'shim' '/run/s.sock' 'a' drbdsetup "$@"`,
+    );
   });
 
   test("after stop the shims fail cleanly", async () => {
