@@ -4,17 +4,22 @@
  * lines). Reports; does not assert. Exits non-zero only when a measurement
  * could not be taken.
  *
- * Usage: bun test/bench/run.ts [--only core|umh|prometheus] [--profile] [--runs N] [--umh-events N]
- *                                [--prom-cold N] [--prom-cached N] [--keep]
+ * Usage: bun test/bench/run.ts [--only core|umh|prometheus|agentx] [--profile] [--runs N] [--umh-events N]
+ *                                [--prom-cold N] [--prom-cached N] [--agentx-runs N] [--agentx-rss-walks N]
+ *                                [--agentx-rt-walks N] [--keep]
  *   --only core        only the core measurements (a)–(f)
  *   --only umh         only the umh plugin measurements (u1)–(u3) (see umh.ts)
  *   --only prometheus  only the prometheus plugin measurements (p1)–(p5) (see prometheus.ts)
+ *   --only agentx      only the agentx plugin measurements (x1)–(x5) (see agentx.ts)
  *   --profile       also run `bun --cpu-prof src/main.ts` on the same stream and
  *                   print where the time goes (core)
  *   --runs N        end-to-end runs (default 3; median reported)
  *   --umh-events N  hook latency events (default 1000; percentiles over these)
  *   --prom-cold N   cold scrapes per prometheus variant (default 100; at least 30)
  *   --prom-cached N cached scrapes per prometheus variant (default 500; at least 200)
+ *   --agentx-runs N       timed walks per agentx series (default 3; median reported)
+ *   --agentx-rss-walks N  snmpwalks with a daemon RSS sample after each (default 5; at least runs + 1)
+ *   --agentx-rt-walks N   full walks of GetNext round trips from the bench's own master (default 2)
  *   --keep          keep the temp dir (streams, config, profiles)
  *
  * Measurements, core:
@@ -37,6 +42,15 @@
  *   (p3') floor: a bare Bun.serve sending the same bytes
  *   (p4) the scrape after a statistics burst (every device and peer device, counters only)
  *   (p5) VmRSS before / after 100 / after 200 scrapes, after the cold series and the bursts
+ * Measurements, agentx plugin (agentx.ts), 1000 resources × 1 volume × 2 peers, peer-states on
+ * (49,002 values), through a real net-snmp snmpd started by the bench:
+ *   (x1) snmpwalk -v2c -On of the subtree, daemon on the Unix socket: first walk, median of N
+ *   (x2) the same, daemon on TCP
+ *   (x3) snmpbulkwalk -Cr10 and -Cr50, both transports; floor: snmpwalk of snmpd's system group
+ *   (x1')/(x3') floor: snmpwalk / snmpbulkwalk with a precomputed bun subagent instead of the daemon
+ *   (x4) per GetNext: MibView in-process; framer + decode + respond + encode in-process;
+ *        round trips from a master in the bench to the compiled daemon (and to a bare floor subagent)
+ *   (x5) daemon VmRSS before the walks, after each of K walks (and 2 s later), after the bulkwalks; VmHWM
  *
  * Results: tables on stdout, JSON in build/bench/result.json (parts not run
  * are null there).
@@ -55,6 +69,7 @@ import type { PluginUpdate } from "../../src/core/updates.ts";
 import { LogHub } from "../../src/log/logger.ts";
 import { type BenchEnv, type DaemonCommand, killEverything, prepareEnv, readMemory, startDaemon } from "./harness.ts";
 import { summarizeProfile, type ProfileSummary } from "./profile.ts";
+import { AGENTX_TARGETS, type AgentxResult, killAgentxProcesses, measureAgentx, SETTLE_MS, type WalkSeries } from "./agentx.ts";
 import { measurePrometheus, PROM_TARGETS, type PromResult, type PromVariant } from "./prometheus.ts";
 import { fmtRate, median, mib, perSec, printTable, round, row } from "./report.ts";
 import { type StreamOptions, type StreamStats, writeStream } from "./stream.ts";
@@ -110,13 +125,14 @@ const E2E_RUNS = runsArg >= 0 ? Math.max(1, Number(args[runsArg + 1]) || 3) : 3;
 
 const onlyArg = args.indexOf("--only");
 const only = onlyArg >= 0 ? args[onlyArg + 1] : undefined;
-if (only !== undefined && only !== "core" && only !== "umh" && only !== "prometheus") {
-  process.stderr.write(`bench: --only takes "core", "umh" or "prometheus", not ${JSON.stringify(only ?? "")}\n`);
+if (only !== undefined && only !== "core" && only !== "umh" && only !== "prometheus" && only !== "agentx") {
+  process.stderr.write(`bench: --only takes "core", "umh", "prometheus" or "agentx", not ${JSON.stringify(only ?? "")}\n`);
   process.exit(2);
 }
 const runCore = only === undefined || only === "core";
 const runUmh = only === undefined || only === "umh";
 const runProm = only === undefined || only === "prometheus";
+const runAgentx = only === undefined || only === "agentx";
 const umhEventsArg = args.indexOf("--umh-events");
 const UMH_EVENTS = umhEventsArg >= 0 ? Math.max(1, Number(args[umhEventsArg + 1]) || 1000) : 1000;
 /** Hook latency: events before the measured ones (not in the percentiles). */
@@ -139,6 +155,10 @@ function numberArg(name: string, fallback: number, min: number): number {
 /** Prometheus: cold samples (after 5 warm-up ones) and cached scrapes per variant. */
 const PROM_COLD = numberArg("--prom-cold", 100, 30);
 const PROM_CACHED = numberArg("--prom-cached", 500, 200);
+/** agentx: timed walks per series, walks with an RSS sample, round-trip walks. */
+const AGENTX_RUNS = numberArg("--agentx-runs", 3, 1);
+const AGENTX_RSS_WALKS = numberArg("--agentx-rss-walks", Math.max(5, AGENTX_RUNS + 1), AGENTX_RUNS + 1);
+const AGENTX_RT_WALKS = numberArg("--agentx-rt-walks", 2, 1);
 const PROM_VARIANTS: readonly PromVariant[] = [
   { name: "1000 resources × 1 volume × 2 peers", resources: 1000, volumes: 1, peers: 2, targets: true },
   { name: "1000 resources × 2 volumes × 3 peers", resources: 1000, volumes: 2, peers: 3, targets: false },
@@ -608,6 +628,156 @@ function printPromDetails(results: readonly (PromResult | null)[]): void {
   }
 }
 
+// --- agentx plugin -------------------------------------------------------------------
+
+const sec = (ms: number): string => `${(ms / 1000).toFixed(2)} s`;
+const us = (x: number): string => `${x.toFixed(1)} µs`;
+const usOfNs = (ns: number): string => `${(ns / 1000).toFixed(2)} µs`;
+
+function agentxRows(a: AgentxResult | null): string[][] {
+  const rows: string[][] = [];
+  if (a === null) {
+    rows.push(row("agentx measurements", "FAILED", "", false));
+    return rows;
+  }
+  const T = AGENTX_TARGETS;
+  const walkTarget = `≤ ${sec(T.walkMs)}`;
+  const bulkTarget = `≤ ${sec(T.bulkwalkMs)}`;
+  const nextTarget = `≤ ${T.getNextUs} µs`;
+  const n = (w: WalkSeries): string => `median of ${w.runsMs.length}`;
+  /** The median, flagged when other processes used more than a tenth of the walk's wall time in CPU. */
+  const wall = (w: WalkSeries): string =>
+    `${sec(w.medianMs)}${w.cpuMedian.othersMs > 0.1 * w.medianMs ? ` (noisy: ${sec(w.cpuMedian.othersMs)} CPU elsewhere)` : ""}`;
+  rows.push(row("values served (49 columns × minors + 2 scalars), every walk", a.unix.walk.values.toLocaleString("en-US"), a.expectedValues.toLocaleString("en-US"), a.unix.walk.values === a.expectedValues));
+  for (const [tag, t] of [["(x1)", a.unix], ["(x2)", a.tcp]] as const) {
+    const where = t.transport === "unix" ? "Unix socket" : "TCP";
+    rows.push(row(`${tag} snmpwalk, ${where}, ${n(t.walk)}`, wall(t.walk), walkTarget, t.walk.medianMs <= T.walkMs));
+    rows.push(row(`${tag} … first walk after registration (builds the MIB)`, sec(t.firstWalkMs), "", null));
+    const c = t.walk.cpuMedian;
+    rows.push(
+      row(`${tag} … CPU during a walk: snmpwalk / snmpd / daemon / anything else`, `${sec(c.clientMs)} / ${sec(c.snmpdMs)} / ${sec(c.daemonMs)} / ${sec(c.othersMs)}`, "", null),
+    );
+  }
+  for (const t of [a.unix, a.tcp]) {
+    const where = t.transport === "unix" ? "Unix socket" : "TCP";
+    rows.push(row(`(x3) snmpbulkwalk -Cr10, ${where}, ${n(t.bulk10)}`, wall(t.bulk10), bulkTarget, t.bulk10.medianMs <= T.bulkwalkMs));
+    const c = t.bulk10.cpuMedian;
+    rows.push(row("(x3) … CPU: snmpbulkwalk / snmpd / daemon / anything else", `${sec(c.clientMs)} / ${sec(c.snmpdMs)} / ${sec(c.daemonMs)} / ${sec(c.othersMs)}`, "", null));
+    rows.push(row(`(x3) snmpbulkwalk -Cr50, ${where}, ${n(t.bulk50)}`, wall(t.bulk50), "", null));
+  }
+  rows.push(row(`(x3) floor: snmpwalk of snmpd's own system group (${a.floorWalk.values} values)`, `${a.floorWalk.medianMs.toFixed(1)} ms`, "", null));
+  if (a.ideal) {
+    const w = a.ideal.walk;
+    const b = a.ideal.bulk10;
+    rows.push(row(`(x1') floor: snmpwalk, Unix, precomputed bun subagent, ${n(w)}`, wall(w), "", null));
+    rows.push(
+      row("(x1') … CPU: snmpwalk / snmpd / that subagent / anything else", `${sec(w.cpuMedian.clientMs)} / ${sec(w.cpuMedian.snmpdMs)} / ${sec(w.cpuMedian.daemonMs)} / ${sec(w.cpuMedian.othersMs)}`, "", null),
+    );
+    rows.push(row(`(x3') floor: snmpbulkwalk -Cr10, same subagent, ${n(b)}`, wall(b), "", null));
+    rows.push(row("(x1) − (x1'): what the daemon adds to a walk", sec(a.unix.walk.medianMs - w.medianMs), "", null));
+    rows.push(row("(x3) − (x3'): what the daemon adds to a bulkwalk (Unix, -Cr10)", sec(a.unix.bulk10.medianMs - b.medianMs), "", null));
+  } else {
+    rows.push(row("(x1') floor: snmpwalk with a precomputed subagent", `FAILED: ${a.idealError}`, "", null));
+  }
+  const ip = a.inProcess;
+  rows.push(row("(x4a) MibView.getNext in-process, warm, per call", usOfNs(ip.viewNsPerGetNext), nextTarget, ip.viewNsPerGetNext / 1000 <= T.getNextUs));
+  rows.push(row("(x4a) … first walk of a fresh view (includes its buildMib)", usOfNs(ip.viewFirstWalkNsPerGetNext), "", null));
+  rows.push(row("(x4a) … MibTable.next alone", usOfNs(ip.tableNsPerNext), "", null));
+  rows.push(row(`(x4a) buildMib, ${a.resources * a.volumes} minors`, `${ip.buildMibMs.toFixed(2)} ms`, "", null));
+  rows.push(
+    row(
+      `(x4b) framer + decodePdu + respond + encodePdu, per GetNext (${ip.requestBytes} B in, ${ip.responseBytes} B out)`,
+      usOfNs(ip.requestNsPerGetNext),
+      nextTarget,
+      ip.requestNsPerGetNext / 1000 <= T.getNextUs,
+    ),
+  );
+  const rt = a.roundTrip;
+  const fl = a.roundTripFloor;
+  const trip = (r: { p50Us: number; p99Us: number; maxUs: number }): string => `${us(r.p50Us)} / ${us(r.p99Us)} / ${us(r.maxUs)}`;
+  if (rt) {
+    rows.push(row(`(x4c) GetNext round trip, bench master → daemon (Unix), p50 / p99 / max (${rt.samples.toLocaleString("en-US")})`, trip(rt), "", null));
+    rows.push(row("(x4c) … a full walk of round trips; the daemon's CPU per GetNext", `${sec(rt.walkMs)}; ${us(rt.cpuPerRequestUs)}`, "", null));
+    if (fl) {
+      rows.push(row(`(x4c) floor: bare bun subagent, no MIB, p50 / p99 / max (${fl.samples.toLocaleString("en-US")})`, trip(fl), "", null));
+      rows.push(row("(x4c) … its CPU per request", us(fl.cpuPerRequestUs), "", null));
+      const share = round(rt.p50Us - fl.p50Us, 1);
+      rows.push(row("(x4c) daemon − floor, p50: the subagent's own time per GetNext", us(share), nextTarget, share <= T.getNextUs));
+    }
+    const requests = a.expectedValues + 1;
+    const waiting = (requests * rt.p50Us) / 1000;
+    rows.push(
+      row(
+        `walk time waiting on the AgentX hop: ${requests.toLocaleString("en-US")} × (x4c) p50`,
+        `${sec(waiting)} = ${Math.round((100 * waiting) / a.unix.walk.medianMs)} % of (x1), ${Math.round((100 * waiting) / a.tcp.walk.medianMs)} % of (x2)`,
+        "",
+        null,
+      ),
+    );
+    rows.push(
+      row(
+        "… the rest (snmpd, snmpwalk, UDP), (x1) / (x2)",
+        `${sec(a.unix.walk.medianMs - waiting)} / ${sec(a.tcp.walk.medianMs - waiting)}`,
+        "",
+        null,
+      ),
+    );
+  } else {
+    rows.push(row("(x4c) GetNext round trip, bench master → daemon", `FAILED: ${a.roundTripError}`, "", null));
+  }
+  const m = a.memory;
+  rows.push(row(`(x5) VmRSS before walks / right after each of ${m.afterWalksMiB.length} snmpwalks (Unix)`, `${m.beforeWalksMiB} / ${m.afterWalksMiB.join(", ")} MiB`, "", null));
+  rows.push(
+    row(
+      `(x5) … ${SETTLE_MS / 1000} s after each walk`,
+      `${m.settledMiB.join(", ")} MiB`,
+      `last ≤ walks 1–2 + ${T.rssGrowthMiB} MiB`,
+      m.growthMiB <= T.rssGrowthMiB,
+    ),
+  );
+  rows.push(row(`(x5) VmRSS after ${2 * a.unix.bulk10.runsMs.length} bulkwalks; 2 s later; VmHWM`, `${m.afterBulkwalksMiB} / ${m.idleMiB} MiB; ${m.hwmMiB} MiB`, "", null));
+  return rows;
+}
+
+function printAgentxDetails(a: AgentxResult | null): void {
+  if (a === null) return;
+  const loads = (xs: readonly number[]): string => xs.map((x) => x.toFixed(2)).join(" ");
+  const runs = (w: WalkSeries): string => `${w.command} ${w.transport}: ${w.runsMs.map((x) => sec(x)).join(", ")}`;
+  console.log(
+    `
+walks: one net-snmp client process each (-v2c -On -t 5 -r 0), spawn → exit and end of output, against net-snmp ${a.snmpdVersion} snmpd ` +
+      "(agentXTimeout 2, agentXRetries 0) on loopback UDP; every walk checked: exit 0, empty stderr, all values, same text as the first walk. " +
+      "CPU: the client's rusage, snmpd's and the daemon's /proc/<pid>/stat (10 ms ticks) around each walk; " +
+      '"anything else" is the machine\'s busy time (/proc/stat) less those three: other processes, the bench itself; ' +
+      "about 0 on a quiet machine (slightly negative values are counter granularity). " +
+      "(x4c): one GetNext outstanding at a time, each timed from write() to the data callback bringing its Response; one warm-up walk first. " +
+      `VmRSS verdict: "ok" when the settled sample after the last snmpwalk is at most ${AGENTX_TARGETS.rssGrowthMiB} MiB above the higher of those after walks 1 and 2 ` +
+      "(the first walk builds the MIB; right after a walk the GC has not given memory back yet, so those samples swing by several MiB). " +
+      "(x1')/(x3'): a bun child process registered as the subagent instead of the daemon, answering each GetNext with a Response encoded beforehand.",
+  );
+  console.log(
+    `${a.resources} resources × ${a.volumes} volume(s) × ${a.peers} peers, ${a.dumpLines} dump lines; registered ${a.unix.registeredMs} ms (Unix) / ${a.tcp.registeredMs} ms (TCP) after exec; ` +
+      `load average before ${loads(a.loadAverageBefore)}, after ${loads(a.loadAverageAfter)}` +
+      (a.daemonWarnings.length > 0 ? `; daemon warnings: ${a.daemonWarnings.join(" | ")}` : ""),
+  );
+  const series = [a.unix.walk, a.tcp.walk, a.unix.bulk10, a.tcp.bulk10, a.unix.bulk50, a.tcp.bulk50];
+  console.log(`runs: ${series.map(runs).join("; ")}`);
+  if (a.ideal) {
+    console.log(
+      `precomputed subagent: ${runs(a.ideal.walk)} (after one warm-up walk); ${runs(a.ideal.bulk10)}; ` +
+        `${a.ideal.fromTemplates} GetNexts answered from templates, ${a.ideal.missed} without one`,
+    );
+  }
+  if (a.roundTrip) {
+    const r = a.roundTrip;
+    console.log(
+      `round trips: p90 ${us(r.p90Us)}, mean ${us(r.meanUs)}` +
+        (a.roundTripFloor ? `; floor p90 ${us(a.roundTripFloor.p90Us)}, mean ${us(a.roundTripFloor.meanUs)}, walk ${sec(a.roundTripFloor.walkMs)}` : "") +
+        (a.roundTripError ? `; ${a.roundTripError}` : ""),
+    );
+  }
+}
+
 /** The checked-out commit (`git log -1 --format=%h`, read-only), or null outside a git checkout. */
 function headCommit(): string | null {
   try {
@@ -630,6 +800,7 @@ async function main(): Promise<number> {
   const env = prepareEnv(dir);
   const cleanup = (): void => {
     killEverything(env);
+    killAgentxProcesses();
     if (!keep) rmSync(dir, { recursive: true, force: true });
   };
   const onSignal = (): void => {
@@ -701,6 +872,25 @@ async function main(): Promise<number> {
       }
     }
 
+    // agentx next: also latency-sensitive (snmpd + the daemon, one request at a time).
+    let agentx: AgentxResult | null = null;
+    if (runAgentx) {
+      agentx = await measure("(x1)–(x5) agentx, 1000 resources × 1 volume × 2 peers through snmpd", () =>
+        measureAgentx(env, {
+          binary: BINARY,
+          seed: FULL.seed,
+          resources: 1000,
+          volumes: 1,
+          peers: 2,
+          runs: AGENTX_RUNS,
+          rssWalks: AGENTX_RSS_WALKS,
+          rtWalks: AGENTX_RT_WALKS,
+          inProcessWalks: 10,
+          timeoutMs: TIMEOUT_MS,
+        }),
+      );
+    }
+
     let reference = null;
     let startup = null;
     let idle = null;
@@ -731,7 +921,7 @@ async function main(): Promise<number> {
         stream
           ? `${full.totalLines.toLocaleString("en-US")} lines (${FULL.resources} resources × ${FULL.peers} peers; ` +
             `${full.statsLines} statistics + ${full.stateLines} state change lines), ${mib(full.bytes / 1024)} MiB`
-          : "prometheus plugin"
+          : [runProm ? "prometheus" : null, runAgentx ? "agentx" : null].filter((x) => x !== null).join(" + ") + " plugin"
       }, commit ${headCommit() ?? "?"}, bun ${Bun.version}, ` +
         `${cpus().length} CPU(s), load average at start ${loadAtStart.map((x) => x.toFixed(2)).join(" ")}\n`,
     );
@@ -809,6 +999,12 @@ async function main(): Promise<number> {
       printPromDetails(prometheus);
     }
 
+    if (runAgentx) {
+      if (runCore || runUmh || runProm) console.log("");
+      printTable([["agentx plugin (1000 × 1 × 2, peer-states on, through net-snmp snmpd)", "value", "target", ""], ...agentxRows(agentx)]);
+      printAgentxDetails(agentx);
+    }
+
     mkdirSync(join(ROOT, "build/bench"), { recursive: true });
     const result = {
       date: new Date().toISOString(),
@@ -828,6 +1024,7 @@ async function main(): Promise<number> {
       profile: profile ? { run: profile.run, summary: profile.summary } : null,
       umh: runUmh ? { targets: UMH_TARGETS, ...umh } : null,
       prometheus: runProm ? { targets: PROM_TARGETS, variants: prometheus } : null,
+      agentx: runAgentx ? { targets: AGENTX_TARGETS, result: agentx } : null,
       failures,
     };
     writeFileSync(RESULT_FILE, `${JSON.stringify(result, null, 2)}\n`);
