@@ -70,7 +70,7 @@ function expected(): Map<string, string> {
 async function walkMatchesSimulator(extra: readonly string[] = []): Promise<void> {
   const walk = await snmpd.walk(LINBIT, extra);
   expect(walk.stderr).toBe("");
-  expect(walk.exitCode).toBe(0);
+  expect(walk.code).toBe(0);
   const got = parseWalk(walk.stdout);
   const want = expected();
   // Blocked (column 23) is only printed by drbdsetup when it changes, and a device line replaces the whole
@@ -107,7 +107,7 @@ describe("over the Unix socket (net-snmp's stock `master agentx`)", () => {
       "-v2c", "-c", COMMUNITY, "-On", snmpd.snmpTarget,
       `${LINBIT}.1.1.1`, `${LINBIT}.1.1.2`, `${TABLE}.2.1001`, `${TABLE}.16.1000`, `${TABLE}.2.4242`, `${LINBIT}.7`,
     ]);
-    expect(r.exitCode).toBe(0);
+    expect(r.code).toBe(0);
     expect(r.stdout.trim().split("\n")).toEqual([
       `${LINBIT}.1.1.1 = STRING: "9.2.12"`,
       `${LINBIT}.1.1.2 = STRING: "9.29.0"`,
@@ -121,7 +121,7 @@ describe("over the Unix socket (net-snmp's stock `master agentx`)", () => {
   test("snmpbulkwalk gives the same values as snmpwalk", async () => {
     await startSubagent(`unix:${snmpd.agentxSocket}`);
     const bulk = await snmpd.client("snmpbulkwalk", ["-v2c", "-c", COMMUNITY, "-On", "-Cr25", snmpd.snmpTarget, LINBIT]);
-    expect(bulk.exitCode).toBe(0);
+    expect(bulk.code).toBe(0);
     expect(Object.fromEntries(parseWalk(bulk.stdout))).toEqual(Object.fromEntries(expected()));
   }, 30_000);
 
@@ -138,7 +138,7 @@ describe("over the Unix socket (net-snmp's stock `master agentx`)", () => {
       "-v2c", "-c", COMMUNITY, "-M", mibs, "-m", "LINBIT-DRBD-MIB", "-Cb", "-Cf", "|", snmpd.snmpTarget, "LINBIT-DRBD-MIB::drbdTable",
     ]);
     expect(r.stderr).toBe("");
-    expect(r.exitCode).toBe(0);
+    expect(r.code).toBe(0);
     const lines = r.stdout.split("\n").filter((l) => l.includes("|"));
     const header = lines[0]!.split("|");
     expect(header.slice(0, 4)).toEqual(["Minor", "ResourceName", "ResourceRole", "ResourceSuspended"]);

@@ -9,6 +9,8 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { writeFileSync } from "node:fs";
 import { type SimCluster, startCluster } from "../sim/cluster.ts";
 import { Daemon, Scratch } from "../integration/harness.ts";
+import { freeTcpPort } from "../helpers/ports.ts";
+import { runCommand } from "../helpers/run.ts";
 
 const scratch = new Scratch();
 let cluster: SimCluster;
@@ -45,8 +47,7 @@ describe("promtool check metrics", () => {
   // OpenMetrics (what Prometheus negotiates by default), so that format is covered there.
   test("no parse error; lint finds only the two documented legacy names", async () => {
     const body = await (await fetch(`http://${target}/metrics`)).text();
-    const proc = Bun.spawn(["promtool", "check", "metrics"], { stdin: new Blob([body]), stdout: "pipe", stderr: "pipe" });
-    const [out, err, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
+    const { code, stdout: out, stderr: err } = await runCommand(["promtool", "check", "metrics"], { stdin: body });
     expect(code).toBe(3);
     expect(`${out}${err}`.split("\n").filter(Boolean).sort()).toEqual([
       'drbd_peerdevice_received_bytes counter metrics should have "_total" suffix',
@@ -55,17 +56,9 @@ describe("promtool check metrics", () => {
   });
 });
 
-/** A TCP port nobody listens on right now. */
-function freePort(): number {
-  const probe = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
-  const port = probe.port;
-  probe.stop(true);
-  return port;
-}
-
 describe("a real Prometheus server", () => {
   test("scrapes the daemon; queries follow promotion and quorum loss", async () => {
-    const port = freePort();
+    const port = freeTcpPort();
     const api = `http://127.0.0.1:${port}`;
     const yml = scratch.write(
       "prometheus.yml",

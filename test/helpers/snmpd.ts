@@ -7,33 +7,15 @@
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { freeTcpPort, freeUdpPort } from "./ports.ts";
+import { type RunResult, runCommand } from "./run.ts";
 import { until } from "./until.ts";
 
 /** Community the tests read with. */
 export const COMMUNITY = "testcomm";
 
-/** A free TCP port on 127.0.0.1 (bound to 0, read back, released). */
-export function freeTcpPort(): number {
-  const server = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
-  const port = server.port;
-  server.stop(true);
-  return port;
-}
-
-/** A free UDP port on 127.0.0.1. */
-export async function freeUdpPort(): Promise<number> {
-  const socket = await Bun.udpSocket({ hostname: "127.0.0.1", port: 0 });
-  const port = socket.port;
-  socket.close();
-  return port;
-}
-
 /** Output of one net-snmp client run. */
-export interface ClientResult {
-  readonly exitCode: number;
-  readonly stdout: string;
-  readonly stderr: string;
-}
+export type ClientResult = RunResult;
 
 /** A running snmpd; `restart()` brings it back on the same sockets. */
 export class Snmpd {
@@ -96,7 +78,7 @@ export class Snmpd {
     this.#collect(this.#proc.stderr as ReadableStream<Uint8Array>);
     await until(
       "snmpd answering SNMP",
-      async () => (await this.client("snmpget", ["-v2c", "-c", COMMUNITY, "-t", "0.3", "-r", "0", this.snmpTarget, ".1.3.6.1.2.1.1.5.0"])).exitCode === 0,
+      async () => (await this.client("snmpget", ["-v2c", "-c", COMMUNITY, "-t", "0.3", "-r", "0", this.snmpTarget, ".1.3.6.1.2.1.1.5.0"])).code === 0,
       10_000,
     ).catch(async (e: Error) => {
       // Never leave a half-started snmpd behind: the caller gets no handle to stop it.
@@ -121,19 +103,8 @@ export class Snmpd {
   }
 
   /** Run a net-snmp client (`snmpwalk`, `snmpget`, `snmptable`, …) to completion. */
-  async client(tool: string, args: readonly string[], env: Record<string, string> = {}): Promise<ClientResult> {
-    const proc = Bun.spawn([tool, ...args], {
-      env: { PATH: process.env.PATH ?? "/usr/bin:/bin", ...env },
-      stdin: "ignore",
-      stdout: "pipe",
-      stderr: "pipe",
-    });
-    const [stdout, stderr, exitCode] = await Promise.all([
-      new Response(proc.stdout).text(),
-      new Response(proc.stderr).text(),
-      proc.exited,
-    ]);
-    return { exitCode, stdout, stderr };
+  client(tool: string, args: readonly string[], env: Record<string, string> = {}): Promise<ClientResult> {
+    return runCommand([tool, ...args], { env: { PATH: process.env.PATH ?? "/usr/bin:/bin", ...env } });
   }
 
   /** `snmpwalk -v2c -On` of `oid` with the test community (numeric names). */

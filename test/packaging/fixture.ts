@@ -14,6 +14,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pkg from "../../package.json" with { type: "json" };
+import { type RunResult, runCommand } from "../helpers/run.ts";
 
 /** Repository root. */
 export const ROOT = join(import.meta.dir, "../..");
@@ -31,31 +32,14 @@ export interface Packages {
   readonly binarySha256: string;
 }
 
-/** Result of a finished command. */
-export interface RunResult {
-  readonly code: number;
-  readonly stdout: string;
-  readonly stderr: string;
-}
+export type { RunResult } from "../helpers/run.ts";
 
-/** Run a command to completion (never through a shell). */
-export async function run(
+/** Run a command to completion (never through a shell), in the repository root unless told otherwise. */
+export function run(
   argv: readonly string[],
   opts: { cwd?: string; env?: Record<string, string>; stdin?: string } = {},
 ): Promise<RunResult> {
-  const proc = Bun.spawn([...argv], {
-    cwd: opts.cwd ?? ROOT,
-    env: opts.env ?? (process.env as Record<string, string>),
-    stdin: opts.stdin === undefined ? "ignore" : new Blob([opts.stdin]),
-    stdout: "pipe",
-    stderr: "pipe",
-  });
-  const [stdout, stderr, code] = await Promise.all([
-    new Response(proc.stdout).text(),
-    new Response(proc.stderr).text(),
-    proc.exited,
-  ]);
-  return { code, stdout, stderr };
+  return runCommand(argv, { cwd: ROOT, ...opts });
 }
 
 /** Run a command and fail with its output unless it exits 0. */

@@ -13,49 +13,19 @@ import { existsSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs
 import { mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { type RunResult, runCommand } from "../helpers/run.ts";
 
 /** The harness scripts. */
 export const HARNESS = join(import.meta.dir, "harness");
 
-/** Outcome of a command. */
-export interface RunResult {
-  readonly code: number;
-  readonly stdout: string;
-  readonly stderr: string;
-}
+export type { RunResult } from "../helpers/run.ts";
 
-/**
- * Run `argv` on the host with a deadline; on timeout the process is killed by
- * its PID and the promise rejects.
- */
-export async function run(
+/** Run `argv` on the host with a deadline (default 30 s); on timeout it is killed by its PID and the promise rejects. */
+export function run(
   argv: readonly string[],
   opts: { timeoutMs?: number; env?: Record<string, string>; cwd?: string; stdin?: Blob } = {},
 ): Promise<RunResult> {
-  const timeoutMs = opts.timeoutMs ?? 30_000;
-  const proc = Bun.spawn([...argv], {
-    stdin: opts.stdin ?? "ignore",
-    stdout: "pipe",
-    stderr: "pipe",
-    ...(opts.env ? { env: opts.env } : {}),
-    ...(opts.cwd ? { cwd: opts.cwd } : {}),
-  });
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      proc.kill("SIGKILL");
-      reject(new Error(`timed out after ${timeoutMs} ms: ${argv.join(" ")}`));
-    }, timeoutMs);
-  });
-  try {
-    const [stdout, stderr, code] = await Promise.race([
-      Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]),
-      timeout,
-    ]);
-    return { code, stdout, stderr };
-  } finally {
-    clearTimeout(timer);
-  }
+  return runCommand(argv, { timeoutMs: 30_000, ...opts });
 }
 
 /** Root of the cgroup-v2 tree the harness puts instances under (`SDH_CGROOT`). */
