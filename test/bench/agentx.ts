@@ -91,7 +91,7 @@ import { parseLine } from "../../src/core/events2.ts";
 import { ResourceStore } from "../../src/core/state.ts";
 import type { DrbdVersions } from "../../src/drbd/version.ts";
 import { COMMUNITY, Snmpd } from "../helpers/snmpd.ts";
-import { type BenchEnv, type DaemonRun, readMemory, startDaemon } from "./harness.ts";
+import { type BenchEnv, type DaemonRun, readMemory, startDaemon, writeFakeDrbdadm } from "./harness.ts";
 import { Prng } from "./prng.ts";
 import { median, round } from "./report.ts";
 import { buildModel, type StreamOptions, writeStream } from "./stream.ts";
@@ -1047,12 +1047,8 @@ export async function measureAgentx(base: BenchEnv, opts: AgentxOptions): Promis
       "",
     ].join("\n"),
   );
-  writeFileSync(
-    join(binDir, "drbdadm"),
-    ["#!/bin/sh", "# agentx bench stand-in: versions only.", "echo DRBDADM_VERSION_CODE=0x091d00", "echo DRBD_KERNEL_VERSION_CODE=0x09020c", ""].join("\n"),
-  );
+  writeFakeDrbdadm(binDir);
   chmodSync(join(binDir, "drbdsetup"), 0o755);
-  chmodSync(join(binDir, "drbdadm"), 0o755);
 
   // In-process first (nothing else running), and it gives the names the bench master asks for.
   const inProcess = measureInProcess(dumpFile, expected, opts.inProcessWalks);

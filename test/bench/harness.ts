@@ -254,3 +254,13 @@ export function killLeftovers(env: BenchEnv): number {
   writeFileSync(env.pidFile, "");
   return killed;
 }
+
+/** A fake `drbdadm` in `binDir` that reports drbd-utils 9.29.0 and kernel module 9.2.12 (`--version`), nothing else. */
+export function writeFakeDrbdadm(binDir: string): void {
+  const path = join(binDir, "drbdadm");
+  writeFileSync(
+    path,
+    ["#!/bin/sh", "# bench stand-in: versions only.", "echo DRBDADM_VERSION_CODE=0x091d00", "echo DRBD_KERNEL_VERSION_CODE=0x09020c", ""].join("\n"),
+  );
+  chmodSync(path, 0o755);
+}

@@ -60,7 +60,7 @@
 import { chmodSync, closeSync, constants, mkdirSync, openSync, writeFileSync, writeSync } from "node:fs";
 import { loadavg } from "node:os";
 import { join } from "node:path";
-import { type BenchEnv, readMemory, startDaemon } from "./harness.ts";
+import { type BenchEnv, readMemory, startDaemon, writeFakeDrbdadm } from "./harness.ts";
 import { Prng } from "./prng.ts";
 import { type LatencyStats, latencyStats, round } from "./report.ts";
 import {
@@ -389,12 +389,8 @@ export async function measurePrometheus(base: BenchEnv, opts: PromOptions): Prom
         "",
       ].join("\n"),
     );
-    writeFileSync(
-      join(binDir, "drbdadm"),
-      ["#!/bin/sh", "# prometheus bench stand-in: versions only.", "echo DRBDADM_VERSION_CODE=0x091d00", "echo DRBD_KERNEL_VERSION_CODE=0x09020c", ""].join("\n"),
-    );
+    writeFakeDrbdadm(binDir);
     chmodSync(join(binDir, "drbdsetup"), 0o755);
-    chmodSync(join(binDir, "drbdadm"), 0o755);
     writeFileSync(
       env.config,
       [
