@@ -177,6 +177,17 @@ describe("over the Unix socket (net-snmp's stock `master agentx`)", () => {
   }, 30_000);
 });
 
+describe("reload", () => {
+  test("SIGHUP with an unchanged [[agentx]] keeps the session: no second Open, walks go on", async () => {
+    const daemon = await startSubagent(`unix:${snmpd.agentxSocket}`);
+    daemon.signal("SIGHUP");
+    await daemon.waitFor(/reload done: 1 plugin\(s\) kept, 0 started, 0 stopped/);
+    await walkMatchesSimulator();
+    expect(daemon.matching(/registered LINBIT-DRBD-MIB/).length).toBe(1);
+    expect(daemon.matching(/WARN|ERROR/)).toEqual([]);
+  }, 30_000);
+});
+
 describe("over TCP (upstream's transport)", () => {
   test("registers over tcp:127.0.0.1:PORT and serves the same walk", async () => {
     const daemon = await startSubagent(`tcp:127.0.0.1:${snmpd.agentxTcpPort}`);
