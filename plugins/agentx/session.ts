@@ -13,7 +13,7 @@ import type { Socket } from "bun";
 import type { Logger } from "../../src/log/logger.ts";
 import { type AgentxAddress, formatAgentxAddress } from "./address.ts";
 import { LINBIT_OID } from "./mib.ts";
-import { decodePdu, encodePdu, PduFramer } from "./protocol/index.ts";
+import { decodePdu, encodePdu, PduFramer, pduTypeName } from "./protocol/index.ts";
 import {
   AgentxDecodeError,
   CloseReason,
@@ -137,7 +137,7 @@ class Connection {
     try {
       reply = respond(pdu, this.mib);
     } catch (e) {
-      this.log.error(`answering a ${pduName(pdu.type)} failed: ${(e as Error).stack ?? e}`);
+      this.log.error(`answering a ${pduTypeName(pdu.type)} failed: ${(e as Error).stack ?? e}`);
       reply = { kind: "respond", pdu: responseTo(pdu, ResponseError.GenErr, 0, []) };
     }
     if (reply.kind === "respond") this.send(reply.pdu);
@@ -152,7 +152,7 @@ class Connection {
       if (this.#endReason !== null) return reject(new SessionEnded(this.#endReason));
       const timer = setTimeout(() => {
         this.#pending.delete(packetId);
-        reject(new Error(`the master did not answer our ${pduName(pdu.type)} within ${timeoutMs / 1000} s`));
+        reject(new Error(`the master did not answer our ${pduTypeName(pdu.type)} within ${timeoutMs / 1000} s`));
       }, timeoutMs);
       this.#pending.set(packetId, {
         resolve: (r) => {
@@ -206,10 +206,6 @@ class Connection {
   }
 }
 
-function pduName(type: number): string {
-  return Object.entries(PduType).find(([, code]) => code === type)?.[0] ?? `PDU type ${type}`;
-}
-
 function closeReasonName(reason: number): string {
   const name = Object.entries(CloseReason).find(([, code]) => code === reason)?.[0];
   return name ? `${name[0]!.toLowerCase()}${name.slice(1)}` : String(reason);
@@ -240,6 +236,8 @@ export class AgentxSession {
   /** Last problem logged at warn, so repeats go to debug. */
   #lastProblem: string | null = null;
   #failures = 0;
+  /** Assigned by the master in the Open Response; used in every PDU of ours after that. */
+  #sessionId = 0;
 
   constructor(options: SessionOptions) {
     this.#opts = {
@@ -283,8 +281,6 @@ export class AgentxSession {
     await this.#loop;
     this.#state = "stopped";
   }
-
-  #sessionId = 0;
 
   async #run(): Promise<void> {
     let delay = this.#opts.initialBackoffMs;

@@ -9,4 +9,4 @@ export { compareOid, formatOid, MAX_SUBID, MAX_SUBIDS, oidStartsWith, parseOid }
 export { encodePdu } from "./encode.ts";
 export { decodePdu } from "./decode.ts";
 export { DEFAULT_MAX_PAYLOAD, PduFramer, type PduFramerOptions } from "./framer.ts";
-export { HEADER_SIZE } from "./wire.ts";
+export { HEADER_SIZE, pduTypeName } from "./wire.ts";
