@@ -69,14 +69,3 @@ export function expectedWalk(
   }
   return out;
 }
-
-/** Parse `snmpwalk -On` output into OID → value text (type included, as printed). */
-export function parseWalk(text: string): Map<string, string> {
-  const out = new Map<string, string>();
-  for (const line of text.split("\n")) {
-    const m = /^(\.[0-9.]+) = (.*)$/.exec(line);
-    // snmpwalk ends by repeating the last OID with "No more variables left in this MIB View".
-    if (m && !m[2]!.startsWith("No more variables left")) out.set(m[1]!, m[2]!);
-  }
-  return out;
-}

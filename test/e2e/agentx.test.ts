@@ -11,9 +11,9 @@ import { copyFileSync, mkdirSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { type SimCluster, startCluster } from "../sim/cluster.ts";
 import { Daemon, Scratch } from "../integration/harness.ts";
-import { COMMUNITY, Snmpd } from "../helpers/snmpd.ts";
+import { COMMUNITY, parseWalk, Snmpd } from "../helpers/snmpd.ts";
 import { until } from "../helpers/until.ts";
-import { expectedWalk, parseWalk } from "./agentx-expected.ts";
+import { expectedWalk } from "./agentx-expected.ts";
 
 const LINBIT = ".1.3.6.1.4.1.23302";
 const TABLE = `${LINBIT}.1.2.1`;

@@ -134,17 +134,15 @@ export class Snmpd {
 }
 
 /**
- * Parse `snmpwalk -On` / `snmpget -On` output into OID → value text
- * (`STRING: "x"` → `x` with quotes removed; `INTEGER: 2` → `2`; `Counter64: 5` → `5`).
+ * Parse `snmpwalk -On` / `snmpbulkwalk -On` output into OID → value text as
+ * printed (`STRING: "r0"`, `INTEGER: 2`, `""` …), without the end-of-view line.
  */
-export function parseSnmpOutput(text: string): Map<string, { type: string; value: string }> {
-  const out = new Map<string, { type: string; value: string }>();
+export function parseWalk(text: string): Map<string, string> {
+  const out = new Map<string, string>();
   for (const line of text.split("\n")) {
-    const m = /^(\.[0-9.]+) = (?:([A-Za-z0-9-]+): )?(.*)$/.exec(line);
-    if (!m) continue;
-    let value = m[3]!;
-    if (value.startsWith('"') && value.endsWith('"')) value = value.slice(1, -1);
-    out.set(m[1]!, { type: m[2] ?? "", value });
+    const m = /^(\.[0-9.]+) = (.*)$/.exec(line);
+    // snmpwalk ends by repeating the last OID with "No more variables left in this MIB View".
+    if (m && !m[2]!.startsWith("No more variables left")) out.set(m[1]!, m[2]!);
   }
   return out;
 }
