@@ -7,16 +7,12 @@
  */
 import { buildMib, DRBD_ENTRY_OID } from "../../plugins/agentx/mib.ts";
 import type { Oid } from "../../plugins/agentx/protocol/types.ts";
-import { parseLine } from "../../src/core/events2.ts";
 import { ResourceStore } from "../../src/core/state.ts";
+import { feedLines } from "../helpers/store.ts";
 
 const count = Number(process.argv[2] ?? 1000);
 const store = new ResourceStore();
-const feed = (line: string) => {
-  const e = parseLine(line);
-  if (e.kind === "error") throw new Error(e.message);
-  store.apply(e, () => {});
-};
+const feed = (line: string) => feedLines(store, [line]);
 for (let i = 0; i < count; i++) {
   const r = `res${i}`;
   feed(`exists resource name:${r} role:Secondary suspended:no write-ordering:flush may_promote:no promotion_score:${i}`);

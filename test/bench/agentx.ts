@@ -87,10 +87,10 @@ import { buildMib, LINBIT_OID, MIB_COLUMNS } from "../../plugins/agentx/mib.ts";
 import { compareOid, decodePdu, encodePdu, formatOid, PduFramer } from "../../plugins/agentx/protocol/index.ts";
 import { type Oid, type Pdu, PduType, ResponseError, ValueType } from "../../plugins/agentx/protocol/types.ts";
 import { respond } from "../../plugins/agentx/responder.ts";
-import { parseLine } from "../../src/core/events2.ts";
-import { ResourceStore } from "../../src/core/state.ts";
+import type { ResourceStore } from "../../src/core/state.ts";
 import type { DrbdVersions } from "../../src/drbd/version.ts";
-import { COMMUNITY, Snmpd } from "../helpers/snmpd.ts";
+import { COMMUNITY, parseWalk, Snmpd } from "../helpers/snmpd.ts";
+import { storeFromLines } from "../helpers/store.ts";
 import { type BenchEnv, type DaemonRun, readMemory, startDaemon, writeFakeDrbdadm } from "./harness.ts";
 import { Prng } from "./prng.ts";
 import { median, round } from "./report.ts";
@@ -279,16 +279,6 @@ function cpuMs(pid: number | undefined): number {
   }
 }
 
-/** Values in `snmpwalk -On` output under the LINBIT subtree (the end-of-view line is not one). */
-function countValues(text: string): number {
-  let n = 0;
-  const prefix = `.${LINBIT}.`;
-  for (const line of text.split("\n")) {
-    if (line.startsWith(prefix) && !line.includes(" = No more variables left")) n++;
-  }
-  return n;
-}
-
 interface WalkRun {
   readonly ms: number;
   readonly values: number;
@@ -323,7 +313,7 @@ async function runClient(snmpd: Snmpd, daemonPid: number | undefined, tool: stri
     const daemonMs = daemonPid === undefined ? 0 : cpuMs(daemonPid) - daemon0;
     return {
       ms,
-      values: countValues(text),
+      values: parseWalk(text).size,
       text,
       cpu: { clientMs: round(clientMs), snmpdMs: round(snmpdMs), daemonMs: round(daemonMs), othersMs: round(busy - clientMs - snmpdMs - daemonMs) },
     };
@@ -401,15 +391,7 @@ function checkWalk(text: string, names: readonly string[], firstMinor: number, p
 // --- (x4a)/(x4b) in-process ---------------------------------------------------------
 
 function storeFromDump(dumpFile: string): ResourceStore {
-  const store = new ResourceStore();
-  const lines = readFileSync(dumpFile, "utf8").split("\n");
-  for (const line of lines) {
-    if (line === "") continue;
-    const e = parseLine(line);
-    if (e.kind === "error") throw new Error(`dump line rejected: ${line.slice(0, 120)}`);
-    store.apply(e, () => {});
-  }
-  return store;
+  return storeFromLines(readFileSync(dumpFile, "utf8").split("\n").filter((line) => line !== ""));
 }
 
 /** Walk the subtree with `step`; returns the names of every value, in order, and the number of calls (values + 1). */

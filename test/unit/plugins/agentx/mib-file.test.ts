@@ -21,8 +21,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { buildMib, MIB_COLUMNS, MIB_SCALARS, type ColumnSyntax } from "../../../../plugins/agentx/mib.ts";
 import type { Oid } from "../../../../plugins/agentx/protocol/types.ts";
-import { parseLine } from "../../../../src/core/events2.ts";
-import { ResourceStore } from "../../../../src/core/state.ts";
+import { storeFromLines } from "../../../helpers/store.ts";
 
 const ROOT = resolve(import.meta.dir, "../../../..");
 const MIB_FILE = join(ROOT, "example/LINBIT-DRBD-MIB.mib");
@@ -127,16 +126,11 @@ describe("net-snmp", () => {
 
   test("every object the agent serves has mib.ts's name and syntax in the file, and nothing else is there", () => {
     // Objects the code produces: walk a MIB built from a device with a peer (peer-states on).
-    const store = new ResourceStore();
-    for (const line of [
+    const store = storeFromLines([
       "exists resource name:r0 role:Primary",
       "exists device name:r0 volume:0 minor:1000 disk:UpToDate size:1024",
       "exists peer-device name:r0 peer-node-id:1 conn-name:b volume:0 replication:Established peer-disk:UpToDate",
-    ]) {
-      const e = parseLine(line);
-      if (e.kind === "error") throw new Error(e.message);
-      store.apply(e, () => {});
-    }
+    ]);
     const mib = buildMib(store.resources(), { utils: "9.29.0", kmod: "9.2.12" }, { peerStates: true });
     const served = new Map<string, number>(); // object OID → wire type
     for (let start: Oid = [], vb = mib.next(start, false, []); vb.value.type !== 130; vb = mib.next(start, false, [])) {

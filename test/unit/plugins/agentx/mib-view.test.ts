@@ -5,8 +5,8 @@
 import { describe, expect, test } from "bun:test";
 import { MAX_BULK_VARBINDS, MibView } from "../../../../plugins/agentx/mib-view.ts";
 import type { Oid, SearchRange, Value, VarBind } from "../../../../plugins/agentx/protocol/types.ts";
-import { parseLine } from "../../../../src/core/events2.ts";
-import { type ReadonlyResourceStore, ResourceStore } from "../../../../src/core/state.ts";
+import type { ReadonlyResourceStore, ResourceStore } from "../../../../src/core/state.ts";
+import { feedLines, storeFromLines } from "../../../helpers/store.ts";
 
 const VERSIONS = { utils: "9.29.0", kmod: "9.2.12" };
 const LINBIT = [1, 3, 6, 1, 4, 1, 23302];
@@ -18,14 +18,6 @@ const ROLE_1000 = cellOid(3, 1000);
 const END_OF_REGION: Oid = [1, 3, 6, 1, 4, 1, 23303];
 const END: Value = { type: 130 };
 const str = (s: string): Value => ({ type: 4, value: new TextEncoder().encode(s) });
-
-function feed(store: ResourceStore, ...lines: string[]): void {
-  for (const line of lines) {
-    const e = parseLine(line);
-    if (e.kind === "error") throw new Error(`${line}: ${e.message}`);
-    store.apply(e, () => {});
-  }
-}
 
 /** The store, counting how often the MIB was built (each build reads `resources()` once). */
 class CountingStore implements ReadonlyResourceStore {
@@ -50,19 +42,17 @@ class CountingStore implements ReadonlyResourceStore {
 }
 
 function setup(cacheMaxMs: number, peerStates = false) {
-  const inner = new ResourceStore();
-  feed(
-    inner,
+  const inner = storeFromLines([
     "exists resource name:r0 role:Secondary",
     "exists device name:r0 volume:0 minor:1000 disk:UpToDate",
     "exists -",
-  );
+  ]);
   const store = new CountingStore(inner);
   const clock = { t: 1_000_000 };
   const view = new MibView({ store, versions: VERSIONS, peerStates, cacheMaxMs, now: () => clock.t });
   const role = () => view.get([{ start: ROLE_1000, include: false, end: [] }])[0]!.value;
   const nextRole = () => view.getNext([{ start: cellOid(3, 999), include: false, end: [] }])[0]!.value;
-  const promote = () => feed(inner, "change resource name:r0 role:Primary");
+  const promote = () => feedLines(inner, ["change resource name:r0 role:Primary"]);
   return { inner, store, clock, view, role, nextRole, promote };
 }
 
@@ -159,7 +149,7 @@ describe("the 15 s GetNext burst", () => {
     promote();
     clock.t += 10_000;
     expect(role()).toEqual(str("Primary")); // Get applies the cache rule only
-    feed(store.inner, "change resource name:r0 role:Secondary");
+    feedLines(store.inner, ["change resource name:r0 role:Secondary"]);
     clock.t += 5001; // 15.001 s after the last GetNext: the Get did not re-arm the burst
     expect(nextRole()).toEqual(str("Secondary"));
     expect(store.builds).toBe(3);

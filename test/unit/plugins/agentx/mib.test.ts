@@ -12,8 +12,8 @@ import {
   scaleSize,
 } from "../../../../plugins/agentx/mib.ts";
 import type { Oid, Value } from "../../../../plugins/agentx/protocol/types.ts";
-import { parseLine } from "../../../../src/core/events2.ts";
-import { ResourceStore, withChildren } from "../../../../src/core/state.ts";
+import { withChildren } from "../../../../src/core/state.ts";
+import { storeFromLines } from "../../../helpers/store.ts";
 import type { Device, Resource } from "../../../../src/drbd/types.ts";
 
 const VERSIONS = { utils: "9.29.0", kmod: "9.2.12" };
@@ -21,19 +21,9 @@ const LINBIT = [1, 3, 6, 1, 4, 1, 23302];
 const ENTRY = [...LINBIT, 1, 2, 1];
 const cellOid = (column: number, minor: number): Oid => [...ENTRY, column, minor];
 
-function storeFrom(lines: readonly string[]): ResourceStore {
-  const store = new ResourceStore();
-  for (const line of lines) {
-    const e = parseLine(line);
-    if (e.kind === "error") throw new Error(`${line}: ${e.message}`);
-    store.apply(e, () => {});
-  }
-  return store;
-}
-
 function mibFrom(lines: readonly string[], peerStates = true): { mib: MibTable; errors: string[] } {
   const errors: string[] = [];
-  const mib = buildMib(storeFrom(lines).resources(), VERSIONS, { peerStates }, (m) => errors.push(m));
+  const mib = buildMib(storeFromLines(lines).resources(), VERSIONS, { peerStates }, (m) => errors.push(m));
   return { mib, errors };
 }
 

@@ -12,19 +12,14 @@ import { familiesFor } from "../../../../plugins/prometheus/families.ts";
 import { CoreCounters } from "../../../../src/core/counters.ts";
 import { parseLine } from "../../../../src/core/events2.ts";
 import { ResourceStore } from "../../../../src/core/state.ts";
+import { storeFromLines } from "../../../helpers/store.ts";
 
 const FIXTURES = join(import.meta.dir, "../../../fixtures");
 const versions = { utils: "9.29.0", kmod: "9.2.12" };
 
 function storeOf(name: string): ResourceStore {
-  const store = new ResourceStore();
-  for (const line of readFileSync(join(FIXTURES, "events2", `${name}.events2`), "utf8").split("\n")) {
-    if (!line || line.startsWith("#")) continue;
-    const e = parseLine(line);
-    if (e.kind === "error") throw new Error(e.message);
-    store.apply(e, () => {});
-  }
-  return store;
+  const lines = readFileSync(join(FIXTURES, "events2", `${name}.events2`), "utf8").split("\n");
+  return storeFromLines(lines.filter((line) => line !== "" && !line.startsWith("#")));
 }
 
 const core = { counters: new CoreCounters(), plugins: () => [] };
