@@ -93,7 +93,7 @@ import { COMMUNITY, parseWalk, Snmpd } from "../helpers/snmpd.ts";
 import { storeFromLines } from "../helpers/store.ts";
 import { type BenchEnv, type DaemonRun, readMemory, startDaemon, writeFakeDrbdadm } from "./harness.ts";
 import { Prng } from "./prng.ts";
-import { median, round } from "./report.ts";
+import { median, mibOf, percentile, round } from "./report.ts";
 import { buildModel, type StreamOptions, writeStream } from "./stream.ts";
 
 /** Targets of issue 5 (upstream on this machine kind, TCP: walk 5.4–6.0 s, bulkwalk 3.6 s). */
@@ -252,7 +252,6 @@ export function killAgentxProcesses(): void {
   livePids.clear();
 }
 
-const mibOf = (kib: number | undefined): number => (kib === undefined ? Number.NaN : round(kib / 1024, 1));
 
 /** Busy time of all CPUs together (user, nice, system, irq, softirq, steal) from /proc/stat, ms. */
 function machineBusyMs(): number {
@@ -672,32 +671,24 @@ class BenchMaster {
 }
 
 function roundTripStats(walks: readonly Float64Array[], cpuMsTotal: number): RoundTrips {
-  const n = walks.reduce((a, w) => a + w.length, 0);
+  const samples = walks.flatMap((w) => Array.from(w));
+  const n = samples.length;
   if (n === 0) throw new Error("no round trips");
-  const all = new Float64Array(n);
-  const walkMs: number[] = [];
-  let at = 0;
-  let total = 0;
-  for (const w of walks) {
-    all.set(w, at);
-    at += w.length;
-    let sum = 0;
-    for (const x of w) sum += x;
-    walkMs.push(sum / 1000);
-    total += sum;
-  }
-  all.sort();
-  // Nearest rank, as report.ts's percentile().
-  const pct = (p: number): number => all[Math.min(n, Math.max(1, Math.ceil((p / 100) * n))) - 1]!;
+  const sum = (xs: Iterable<number>): number => {
+    let total = 0;
+    for (const x of xs) total += x;
+    return total;
+  };
+  const pct = (p: number): number => round(percentile(samples, p), 1);
   return {
     cpuPerRequestUs: round((cpuMsTotal * 1000) / n, 1),
     samples: n,
-    p50Us: round(pct(50), 1),
-    p90Us: round(pct(90), 1),
-    p99Us: round(pct(99), 1),
-    maxUs: round(all[n - 1]!, 1),
-    meanUs: round(total / n, 1),
-    walkMs: round(median(walkMs)),
+    p50Us: pct(50),
+    p90Us: pct(90),
+    p99Us: pct(99),
+    maxUs: pct(100),
+    meanUs: round(sum(samples) / n, 1),
+    walkMs: round(median(walks.map((w) => sum(w) / 1000))),
   };
 }
 

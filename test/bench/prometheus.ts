@@ -62,7 +62,7 @@ import { loadavg } from "node:os";
 import { join } from "node:path";
 import { type BenchEnv, readMemory, startDaemon, writeFakeDrbdadm } from "./harness.ts";
 import { Prng } from "./prng.ts";
-import { type LatencyStats, latencyStats, round } from "./report.ts";
+import { type LatencyStats, latencyStats, mibOf, round } from "./report.ts";
 import {
   buildModel,
   connectionLine,
@@ -189,7 +189,6 @@ function size(text: string): ExpositionSize {
   return { lines: lines.length, series: lines.filter((l) => !l.startsWith("#")).length, bytes: Buffer.byteLength(text) };
 }
 
-const mibOf = (kib: number | undefined): number => (kib === undefined ? Number.NaN : round(kib / 1024, 1));
 
 function shellQuote(s: string): string {
   return `'${s.replaceAll("'", `'"'"'`)}'`;

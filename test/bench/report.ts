@@ -24,6 +24,8 @@ export function percentile(xs: readonly number[], p: number): number {
 export const round = (x: number, digits = 1): number => Math.round(x * 10 ** digits) / 10 ** digits;
 /** KiB to MiB, one decimal. */
 export const mib = (kib: number): number => round(kib / 1024, 1);
+/** {@link mib} of a reading that may be missing (the process is gone): NaN then. */
+export const mibOf = (kib: number | undefined): number => (kib === undefined ? Number.NaN : mib(kib));
 /** Items per second for `n` items in `ms` milliseconds. */
 export const perSec = (n: number, ms: number): number => Math.round((n * 1000) / ms);
 
