@@ -6,11 +6,11 @@
  * `snmpget`, `snmpbulkwalk` and `snmptable` (with the project's MIB file)
  * read the simulated state through snmpd.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { copyFileSync, mkdirSync, readdirSync } from "node:fs";
 import { join } from "node:path";
-import { type SimCluster, startCluster } from "../sim/cluster.ts";
-import { Daemon, Scratch } from "../integration/harness.ts";
+import { Daemon } from "../integration/harness.ts";
+import { simulatedCluster } from "../integration/cluster-fixture.ts";
 import { COMMUNITY, parseWalk, Snmpd } from "../helpers/snmpd.ts";
 import { until } from "../helpers/until.ts";
 import { expectedWalk } from "./agentx-expected.ts";
@@ -20,50 +20,38 @@ const TABLE = `${LINBIT}.1.2.1`;
 const NODE = "alpha";
 const REPO = join(import.meta.dir, "..", "..");
 
-const scratch = new Scratch();
-let cluster: SimCluster;
 let snmpd: Snmpd;
-const running: Daemon[] = [];
-
-beforeAll(async () => {
-  snmpd = await Snmpd.start(scratch.path("snmpd"));
-  cluster = await startCluster({
-    dir: scratch.path("sim"),
-    nodes: ["alpha", "bravo", "charlie"],
-    resources: [
-      { name: "r0", volumes: [{ minor: 1000 }] },
-      { name: "web", volumes: [{ minor: 1001 }, { minor: 1002 }] },
-    ],
-  });
-}, 30_000);
-
-afterEach(async () => {
-  for (const d of running.splice(0)) await d.stop();
-});
-
+// Registered before the fixture's hooks: after-all hooks run in registration order, and snmpd
+// must be gone before the fixture removes the scratch directory it writes into.
 afterAll(async () => {
   await snmpd?.stop();
-  await cluster?.stop();
-  scratch.remove();
 });
+const fx = simulatedCluster([
+  { name: "r0", volumes: [{ minor: 1000 }] },
+  { name: "web", volumes: [{ minor: 1001 }, { minor: 1002 }] },
+]);
+
+beforeAll(async () => {
+  snmpd = await Snmpd.start(fx.scratch.path("snmpd"));
+}, 30_000);
 
 /** Start the daemon with one `[[agentx]]` at `address` and wait until it registered. */
 async function startSubagent(address: string): Promise<Daemon> {
-  const config = scratch.write(
-    `agentx-${running.length}.toml`,
+  const config = fx.scratch.write(
+    `agentx-${fx.running.length}.toml`,
     // cache-max 0: every change is visible at the next request (upstream default 60 s).
     `[[agentx]]\naddress = "${address}"\ncache-max = 0\n`,
   );
-  const daemon = Daemon.start({ config, pathPrefix: [cluster.binDir(NODE)] });
-  running.push(daemon);
+  const daemon = Daemon.start({ config, pathPrefix: [fx.cluster.binDir(NODE)] });
+  fx.running.push(daemon);
   await daemon.waitFor(/initial state complete/);
   await daemon.waitFor(/registered LINBIT-DRBD-MIB/);
   return daemon;
 }
 
 function expected(): Map<string, string> {
-  const node = cluster.model().nodes.find((n) => n.name === NODE)!;
-  return expectedWalk(cluster.state(NODE), { kmod: node.kmodVersion, utils: node.utilsVersion });
+  const node = fx.cluster.model().nodes.find((n) => n.name === NODE)!;
+  return expectedWalk(fx.cluster.state(NODE), { kmod: node.kmodVersion, utils: node.utilsVersion });
 }
 
 /** Walk the subtree and compare with the simulator's state, OID by OID. */
@@ -80,7 +68,7 @@ async function walkMatchesSimulator(extra: readonly string[] = []): Promise<void
   }
   // Every OID the simulator implies, with its value, and nothing else.
   expect(Object.fromEntries(got)).toEqual(Object.fromEntries(want));
-  const devices = cluster.state(NODE).reduce((n, v) => n + v.devices.length, 0);
+  const devices = fx.cluster.state(NODE).reduce((n, v) => n + v.devices.length, 0);
   expect(got.size).toBe(2 + devices * 49);
 }
 
@@ -128,7 +116,7 @@ describe("over the Unix socket (net-snmp's stock `master agentx`)", () => {
   test("snmptable with the project's MIB file shows named columns", async () => {
     await startSubagent(`unix:${snmpd.agentxSocket}`);
     // The MIB and the stand-ins for SNMPv2-SMI/TC/CONF that Debian does not ship (spec §5.6).
-    const mibs = scratch.path("mibs");
+    const mibs = fx.scratch.path("mibs");
     mkdirSync(mibs, { recursive: true });
     copyFileSync(join(REPO, "example", "LINBIT-DRBD-MIB.mib"), join(mibs, "LINBIT-DRBD-MIB.mib"));
     for (const stub of readdirSync(join(REPO, "test", "fixtures", "mibs"))) {
@@ -163,16 +151,16 @@ describe("over the Unix socket (net-snmp's stock `master agentx`)", () => {
     const value = async (oid: string) =>
       (await snmpd.client("snmpget", ["-v2c", "-c", COMMUNITY, "-Oqv", snmpd.snmpTarget, oid])).stdout.trim();
     expect(await value(`${TABLE}.3.1000`)).toBe('"Secondary"');
-    expect(cluster.primary(NODE, "r0").exitCode).toBe(0);
+    expect(fx.cluster.primary(NODE, "r0").exitCode).toBe(0);
     try {
       await until("ResourceRole.1000 = Primary", async () => (await value(`${TABLE}.3.1000`)) === '"Primary"');
       await walkMatchesSimulator();
-      cluster.failDisk(NODE, "web", 1);
+      fx.cluster.failDisk(NODE, "web", 1);
       await until("DiskState.1002 to leave UpToDate", async () => (await value(`${TABLE}.10.1002`)) !== '"UpToDate"');
       await walkMatchesSimulator();
     } finally {
-      cluster.secondary(NODE, "r0");
-      cluster.attachDisk(NODE, "web", 1);
+      fx.cluster.secondary(NODE, "r0");
+      fx.cluster.attachDisk(NODE, "web", 1);
     }
   }, 30_000);
 });
@@ -211,7 +199,7 @@ describe("when snmpd goes away", () => {
 
   test("snmpd killed in the middle of a walk → no crash, and walks work once it is back", async () => {
     // Enough rows that the walk (one GetNext per value) is surely still running when snmpd dies.
-    cluster.addResource({ name: "bulk", volumes: Array.from({ length: 40 }, (_, i) => ({ minor: 2000 + i })) });
+    fx.cluster.addResource({ name: "bulk", volumes: Array.from({ length: 40 }, (_, i) => ({ minor: 2000 + i })) });
     try {
       const daemon = await startSubagent(`unix:${snmpd.agentxSocket}`);
       const total = expected().size;
@@ -235,7 +223,7 @@ describe("when snmpd goes away", () => {
       expect(daemon.proc.exitCode).toBeNull();
       expect(daemon.matching(/ERROR|panic|Unhandled/i)).toEqual([]);
     } finally {
-      cluster.removeResource("bulk");
+      fx.cluster.removeResource("bulk");
     }
   }, 40_000);
 });
